@@ -1,0 +1,136 @@
+"""The Pingan application factory."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import DEFAULT_SECRET, Config
+from extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI, error handlers, headers."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "pingan.db")
+    app.config.setdefault("UPLOAD_FOLDER", None)
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    _refuse_unsafe_production(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    _init_login(app)
+
+    import models  # noqa: F401  (registers every table)
+    from blueprints import register_blueprints
+    from errors import register_error_handlers
+    from security import register_security_headers
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """A production configuration never runs with the default secret and never seeds demo data."""
+    if app.config.get("PRODUCTION"):
+        if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET):
+            raise RuntimeError("PINGAN_PRODUCTION is set: set SECRET_KEY to a long random value")
+        app.config["DEMO"] = False
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, a busy timeout and foreign keys on every SQLite connection (no-op elsewhere)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")  # 5 s: ride out another worker's write
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """The user's saved language, else the language cookie, else Chinese (the station's default)."""
+    languages = Config.LANGUAGES
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return Config.BABEL_DEFAULT_LOCALE
+
+
+def _init_login(app: Flask) -> None:
+    from models import User
+    from web import json_error, wants_json
+
+    login_manager.init_app(app)
+    # "basic", not "strong": a phone moving between Wi-Fi and 4G changes IP and must stay logged in.
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "auth.login"
+
+    @login_manager.user_loader
+    def load_user(identity: str):
+        user_id, _sep, version = identity.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error(401, "unauthenticated", _("Your session has ended. Please log in again."))
+        login_url = url_for("auth.login")
+        if htmx:
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        session["next"] = request.full_path if request.query_string else request.path
+        return redirect(login_url)
+
+
+def _register_cli(app: Flask) -> None:
+    from cli import demo_cli, users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from domain.idcard import mask
+
+    @app.context_processor
+    def inject_globals():
+        return {"current_locale": str(get_locale()), "app_version": app.config.get("APP_VERSION", "1")}
+
+    from web import role_label
+
+    app.jinja_env.filters["mask_id"] = mask
+    app.jinja_env.globals["role_label"] = role_label

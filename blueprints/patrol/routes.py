@@ -1,0 +1,1 @@
+"""Patrol views (filled in by the patrol feature)."""

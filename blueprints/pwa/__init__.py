@@ -1,0 +1,6 @@
+"""The installable app: manifest, service worker, offline page, outbox page."""
+from flask import Blueprint
+
+bp = Blueprint("pwa", __name__)
+
+from blueprints.pwa import routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Sync API views (filled in by the offline feature)."""

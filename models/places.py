@@ -1,0 +1,29 @@
+"""Standard addresses (标准地址), first cut."""
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+
+class Address(db.Model):
+    """A standard address: community, street, building, unit, room; position in WGS-84."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        UniqueConstraint("station_id", "community", "street", "building", "unit", "room"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    community: Mapped[str] = mapped_column(String(60))
+    street: Mapped[str] = mapped_column(String(80))
+    building: Mapped[str] = mapped_column(String(20), default="")
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    room: Mapped[str] = mapped_column(String(20), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+    @property
+    def label(self) -> str:
+        parts = [self.community, self.street, self.building, self.unit, self.room]
+        return " ".join(p for p in parts if p)

@@ -1,0 +1,1 @@
+/* Offline outbox (filled in by the offline feature). */

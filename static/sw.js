@@ -1,0 +1,1 @@
+/* Service worker (filled in by the offline feature). */

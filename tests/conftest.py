@@ -1,0 +1,120 @@
+"""Fixtures shared by the suite (Flask tutorial style: app, client, runner, auth).
+
+The database is SQLite in a temporary file by default; with PINGAN_TEST_DB=postgres the suite runs
+against TEST_DATABASE_URL instead (CI runs both). Tables are created once per session and emptied
+after every test.
+"""
+import os
+import re
+
+import pytest
+
+from app import create_app
+from config import TestConfig
+from extensions import db, limiter
+from tests import factories
+
+
+def _database_url(tmp_path_factory) -> str:
+    if os.environ.get("PINGAN_TEST_DB") == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            raise RuntimeError("PINGAN_TEST_DB=postgres needs TEST_DATABASE_URL")
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def _session_app(tmp_path_factory):
+    upload_dir = tmp_path_factory.mktemp("uploads")
+    app = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "UPLOAD_FOLDER": str(upload_dir),
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def empty_tables() -> None:
+    """Delete every row, children first, so the next test starts from nothing."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app, inside an app context, with empty tables after the test."""
+    with _session_app.app_context():
+        yield _session_app
+        empty_tables()
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(response) -> str:
+    """The CSRF token a page carries in its <meta> (what htmx sends as X-CSRFToken)."""
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, "page has no csrf-token meta"
+    return match.group(1)
+
+
+class AuthActions:
+    """Log in and out through the real forms, CSRF token included."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def login(self, login="demo-officer", password=factories.PASSWORD, **kwargs):
+        page = self.client.get("/auth/login")
+        self.token = csrf_from(page)
+        return self.client.post("/auth/login", data={"login": login, "password": password,
+                                                     "csrf_token": self.token}, **kwargs)
+
+    def csrf(self, url="/me") -> str:
+        """A fresh token from a logged-in page."""
+        self.token = csrf_from(self.client.get(url))
+        return self.token
+
+    def post(self, url, data=None, **kwargs):
+        """POST a form with the CSRF token of the session."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token or self.csrf())
+        return self.client.post(url, data=data, **kwargs)
+
+    def logout(self):
+        return self.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def station(app):
+    """A station with two grids and one user of each role (officers in grid A and grid B)."""
+    return factories.make_station_with_staff()

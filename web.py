@@ -1,0 +1,79 @@
+"""Small helpers every blueprint's views share: rendering for htmx, role checks, JSON detection."""
+from functools import wraps
+
+from flask import abort, jsonify, make_response, render_template, request
+from flask_login import current_user
+
+from extensions import htmx, login_manager
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps a fragment (not boosted, not a history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def wants_json() -> bool:
+    """True when the client is an API client (the sync queue, a native app), not a browser page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def render(page: str, fragment: str | None = None, *, status: int = 200, **context):
+    """Render the full page, or only its fragment for an htmx swap; one URL serves both.
+
+    The response varies on HX-Request so no cache ever hands a fragment to a full navigation.
+    """
+    template = fragment if fragment and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def requires(*roles: str):
+    """Allow the view to logged-in users whose role is one of `roles` (any role when empty)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    """A JSON error body: a machine code and a human message in the user's language."""
+    response = jsonify({"error": code, "message": str(message), **extra})
+    response.status_code = status
+    return response
+
+
+def see_other(url: str):
+    """After a successful POST: 303 for a plain form, HX-Redirect for htmx (XHR hides a 303)."""
+    from flask import redirect
+
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def role_label(role: str) -> str:
+    """The translated name of a role."""
+    from flask_babel import gettext as _
+
+    labels = {
+        "community": _("Community officer"),
+        "command": _("Command room"),
+        "case": _("Case team"),
+        "leader": _("Station leader"),
+    }
+    return labels.get(role, role)
