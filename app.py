@@ -60,15 +60,28 @@ def _refuse_unsafe_production(app: Flask) -> None:
         app.config["DEMO"] = False
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL, a busy timeout and foreign keys on every SQLite connection (no-op elsewhere)."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
+        # Let SQLAlchemy emit BEGIN itself (below): pysqlite's own transaction handling breaks
+        # SAVEPOINT, which the exactly-once receipts rely on.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")  # 5 s: ride out another worker's write
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if _is_sqlite(connection.connection.dbapi_connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 def select_locale() -> str:

@@ -4,10 +4,13 @@ The database is SQLite in a temporary file by default; with PINGAN_TEST_DB=postg
 against TEST_DATABASE_URL instead (CI runs both). Tables are created once per session and emptied
 after every test.
 """
+import contextvars
 import os
 import re
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 
 from app import create_app
 from config import TestConfig
@@ -24,6 +27,27 @@ def _database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as in production.
+
+    The test itself holds an app context (for factories and queries); without this, every request
+    would reuse it and share `g` (a stale CSRF token) and the test's database session. The test's
+    transaction is committed before and ended after each request so both sides see fresh data.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        context = contextvars.copy_context()
+        try:
+            return context.run(self._open_without_app_context, *args, **kwargs)
+        finally:
+            db.session.rollback()
+
+    def _open_without_app_context(self, *args, **kwargs):
+        _cv_app.set(None)  # the request pushes an app context of its own, with its own g and session
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _session_app(tmp_path_factory):
     upload_dir = tmp_path_factory.mktemp("uploads")
@@ -34,6 +58,7 @@ def _session_app(tmp_path_factory):
             "UPLOAD_FOLDER": str(upload_dir),
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -91,8 +116,10 @@ class AuthActions:
     def login(self, login="demo-officer", password=factories.PASSWORD, **kwargs):
         page = self.client.get("/auth/login")
         self.token = csrf_from(page)
-        return self.client.post("/auth/login", data={"login": login, "password": password,
-                                                     "csrf_token": self.token}, **kwargs)
+        response = self.client.post("/auth/login", data={"login": login, "password": password,
+                                                         "csrf_token": self.token}, **kwargs)
+        self.token = None  # the session was renewed at login: the next form needs a new token
+        return response
 
     def csrf(self, url="/me") -> str:
         """A fresh token from a logged-in page."""

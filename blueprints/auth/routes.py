@@ -94,7 +94,7 @@ def update_password():
     if form.validate_on_submit():
         if current_user.check_password(form.current.data):
             services.change_password(current_user, form.new.data)
-            login_user(current_user)  # this session continues under the new session version
+            login_user(current_user._get_current_object())  # this session goes on, new version
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("home.index"), code=303)
         form.current.errors.append(_("The current password is wrong."))

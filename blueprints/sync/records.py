@@ -1,0 +1,138 @@
+"""Field records created exactly once, online or from the offline queue.
+
+Every field form (check-in, visit, rental, ...) registers here as a *kind*: its Flask-WTF form class
+(the single source of field rules) and its create service. The online view and POST /api/sync both
+end in the same service, and the service saves through `save_once`, which makes the record
+idempotent on (station, kind, client_id) with a unique receipt in the database.
+"""
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, ValidationError
+
+from extensions import db
+from models import SyncReceipt
+
+CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
+
+
+@dataclass
+class Outcome:
+    """What happened to one record: created, duplicate (same client_id, same data) or rejected."""
+
+    status: str
+    id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    record: Any = None
+
+    def as_result(self, client_id: str) -> dict:
+        return {"client_id": client_id, "status": self.status, "id": self.id, "errors": self.errors}
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A registered field form: its name on the wire, form class and create service."""
+
+    kind: str
+    form_class: type
+    service: Callable  # service(user, form, *, via: str, commit: bool) -> Outcome
+    summary: str = ""
+
+
+KINDS: dict[str, RecordKind] = {}
+
+
+def register(kind: str, form_class: type, service: Callable, summary: str = "") -> None:
+    """Make a field form syncable: one line per form, next to the form's blueprint."""
+    KINDS[kind] = RecordKind(kind, form_class, service, summary)
+
+
+# --- fields every field form carries -------------------------------------------------------------
+
+def _valid_uuid(form, field):
+    try:
+        if uuid.UUID(str(field.data)).version != 4:
+            raise ValueError
+    except ValueError:
+        raise ValidationError(_l("Not a valid record id (UUID v4).")) from None
+    field.data = str(uuid.UUID(str(field.data)))
+
+
+def parse_recorded_at(value: str) -> datetime:
+    """An ISO-8601 time from the device; a time without zone is taken as UTC."""
+    text = str(value).strip().replace("Z", "+00:00")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _valid_recorded_at(form, field):
+    try:
+        field.data = parse_recorded_at(field.data)
+    except (TypeError, ValueError):
+        raise ValidationError(_l("Not a valid time (ISO 8601 expected).")) from None
+    if field.data.year < 2000:
+        raise ValidationError(_l("Not a valid time (ISO 8601 expected)."))
+
+
+class FieldRecordMixin:
+    """Mix into a field form: the hidden client_id and recorded_at that make it offline-safe."""
+
+    client_id = HiddenField(validators=[DataRequired(message=_l("Missing record id.")), _valid_uuid])
+    recorded_at = HiddenField(validators=[DataRequired(message=_l("Missing time.")), _valid_recorded_at])
+
+
+def payload_hash(form, exclude: tuple[str, ...] = ("csrf_token", "photo")) -> str:
+    """A hash of the validated data, equal for the online POST and the synced copy of one record."""
+    data = {}
+    for name, form_field in form._fields.items():
+        if name in exclude:
+            continue
+        value = form_field.data
+        if isinstance(value, datetime):
+            value = value.astimezone(timezone.utc).isoformat()
+        data[name] = value
+    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def save_once(user, kind: str, form, create: Callable[[], Any], *, commit: bool) -> Outcome:
+    """Create the record built by `create()` unless this (station, kind, client_id) exists.
+
+    The unique receipt is inserted in a savepoint before the record: when another request (or an
+    earlier try) already holds it, the insert fails in the database, the savepoint rolls back and
+    the first record's id is answered — `duplicate` when the data is the same, `rejected` with a
+    conflict when the same client_id arrives with different data (never an overwrite).
+    """
+    client_id, digest = form.client_id.data, payload_hash(form)
+    receipt = SyncReceipt(station_id=user.station_id, kind=kind, client_id=client_id,
+                          payload_hash=digest, user_id=user.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(receipt)
+            db.session.flush()
+            record = create()
+            db.session.add(record)
+            db.session.flush()
+            receipt.record_id = record.id
+    except IntegrityError:
+        existing = db.session.scalars(
+            select(SyncReceipt).where(SyncReceipt.station_id == user.station_id, SyncReceipt.kind == kind,
+                                      SyncReceipt.client_id == client_id)
+        ).first()
+        if existing is None:  # the integrity error was not ours: let the caller see it
+            raise
+        if existing.payload_hash != digest or existing.user_id != user.id:
+            return Outcome(REJECTED, existing.record_id,
+                           {"client_id": [str(_l("This record id was already used for different data."))]})
+        return Outcome(DUPLICATE, existing.record_id)
+    if commit:
+        db.session.commit()
+    return Outcome(CREATED, record.id, record=record)
