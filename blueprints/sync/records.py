@@ -44,15 +44,17 @@ class RecordKind:
     kind: str
     form_class: type
     service: Callable  # service(user, form, *, via: str, commit: bool) -> Outcome
+    page: str | None = None  # endpoint of the page holding the form (precached for offline use)
     summary: str = ""
 
 
 KINDS: dict[str, RecordKind] = {}
 
 
-def register(kind: str, form_class: type, service: Callable, summary: str = "") -> None:
+def register(kind: str, form_class: type, service: Callable, *, page: str | None = None,
+             summary: str = "") -> None:
     """Make a field form syncable: one line per form, next to the form's blueprint."""
-    KINDS[kind] = RecordKind(kind, form_class, service, summary)
+    KINDS[kind] = RecordKind(kind, form_class, service, page, summary)
 
 
 # --- fields every field form carries -------------------------------------------------------------
