@@ -10,11 +10,21 @@ def _bool(name: str, default: bool = False) -> bool:
     return default if value is None else value.lower() in {"1", "true", "yes", "on"}
 
 
+def database_url(url: str | None) -> str | None:
+    """Accept the usual postgres:// and postgresql:// forms and use psycopg 3 for them."""
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 class Config:
     """Settings for `make run` and production; production overrides through the environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))  # None: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
@@ -49,7 +59,7 @@ class TestConfig(Config):
     TESTING = True
     DEMO = False
     SECRET_KEY = "test-secret"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests/conftest.py picks SQLite or TEST_DATABASE_URL
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "5 per minute"
     WTF_CSRF_ENABLED = True

@@ -13,7 +13,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from app import create_app
-from config import TestConfig
+from config import TestConfig, database_url
 from extensions import db, limiter
 from tests import factories
 
@@ -23,7 +23,7 @@ def _database_url(tmp_path_factory) -> str:
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
             raise RuntimeError("PINGAN_TEST_DB=postgres needs TEST_DATABASE_URL")
-        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+        return database_url(url)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
