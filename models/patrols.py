@@ -1,7 +1,7 @@
 """Patrol points (必到点) and check-ins."""
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Time
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -36,6 +36,7 @@ class CheckIn(db.Model):
     __table_args__ = (
         Index("ix_check_ins_station_recorded", "station_id", "recorded_at"),
         Index("ix_check_ins_officer_recorded", "officer_id", "recorded_at"),
+        Index("ix_check_ins_station_day", "station_id", "local_day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
@@ -56,6 +57,11 @@ class CheckIn(db.Model):
     via: Mapped[str] = mapped_column(String(8), default="online")  # online | sync
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The Asia/Shanghai calendar day of recorded_at, stored so reports group by a plain column on
+    # every database (no dialect-specific time-zone arithmetic in SQL).
+    local_day: Mapped[date] = mapped_column(Date)
+    # Inside the point's shift window when it has one; None without a window (or without a point).
+    in_window: Mapped[bool | None] = mapped_column(Boolean)
 
     officer = relationship("User")
     point = relationship("PatrolPoint")
