@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 translations: install
-	$(VENV)/bin/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
+	$(VENV)/bin/pybabel compile -d translations
 
 # Re-extract messages after adding strings, then translate the new entries in the .po file.
 i18n-update: install
