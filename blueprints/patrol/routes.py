@@ -1,1 +1,128 @@
-"""Patrol views (filled in by the patrol feature)."""
+"""Patrol views for the officer (check in, today, history) and the command room's live feed."""
+import uuid
+
+from flask import abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.patrol import bp, services
+from blueprints.patrol.forms import CheckInForm
+from blueprints.sync import attachments, records
+from extensions import db
+from models import CheckIn, utcnow
+from models.users import CASE, COMMAND, LEADER
+from web import render, requires, wants_fragment
+
+FEED_ROLES = (COMMAND, LEADER, CASE)
+
+
+def _fresh_form(**data) -> CheckInForm:
+    """An empty check-in form with a new record id and the server's time (outbox.js refreshes both)."""
+    form = CheckInForm(formdata=None, **data)
+    form.client_id.data = str(uuid.uuid4())
+    form.recorded_at.data = utcnow().isoformat(timespec="seconds")
+    return form
+
+
+def _check_in_page(form, *, status=200, saved=None, duplicate=False):
+    points = services.check_in_points(current_user)
+    return render("patrol/check_in.html", "patrol/_checkin_box.html", status=status, form=form, points=points,
+                  points_data=services.points_payload(points), saved=saved, duplicate=duplicate)
+
+
+@bp.get("/check-in")
+@requires(*services.CHECKIN_ROLES)
+def check_in():
+    """The check-in page: the nearest point is preselected from the phone's position; submit is tap two."""
+    # A phone's camera app opens the QR's URL: the token comes along in ?t=.
+    return _check_in_page(_fresh_form(qr_token=request.args.get("t", "")[:300]))
+
+
+@bp.post("/check-ins")
+@requires(*services.CHECKIN_ROLES)
+def create_check_in():
+    """Record a check-in (idempotent on client_id); 422 with messages beside the fields."""
+    form = CheckInForm()
+    if form.validate_on_submit():
+        outcome = _store(form)
+        if outcome is not None and outcome.status != records.REJECTED:
+            saved = outcome.record or db.session.get(CheckIn, outcome.id)
+            if wants_fragment():
+                return _check_in_page(_fresh_form(), saved=saved, duplicate=outcome.status == records.DUPLICATE)
+            flash(_("Check-in saved."), "success")
+            return redirect(url_for("patrol.today"), code=303)
+    return _check_in_page(form, status=422)
+
+
+def _store(form) -> records.Outcome | None:
+    """Store the photo, then the check-in; on any refusal nothing stays and the form carries why."""
+    try:
+        if form.photo.data:
+            attachments.store_photo(current_user, form.photo.data, client_id=form.client_id.data)
+    except attachments.PhotoError as error:
+        db.session.rollback()
+        form.photo.errors.append(attachments.photo_message(error.code))
+        return None
+    outcome = services.record_check_in(current_user, form, via="online", commit=True)
+    if outcome.status == records.REJECTED:
+        db.session.rollback()
+        for name, messages in outcome.errors.items():
+            getattr(form, name, form.client_id).errors.extend(messages)
+    return outcome
+
+
+@bp.get("/today")
+@requires(*services.CHECKIN_ROLES)
+def today():
+    """The officer's day: required points done and missing, and the latest check-ins."""
+    rows, more = services.history(current_user, 1)
+    return render("patrol/today.html", statuses=services.today_status(current_user), rows=rows, more=more, page_no=1)
+
+
+@bp.get("/history")
+@requires(*services.CHECKIN_ROLES)
+def history():
+    """Older check-ins of the officer, a page at a time (htmx appends them to the list)."""
+    page = request.args.get("page", 1, type=int) or 1
+    rows, more = services.history(current_user, page)
+    return render("patrol/history.html", "patrol/_history_page.html", rows=rows, more=more, page_no=page)
+
+
+@bp.get("/feed")
+@requires(*FEED_ROLES)
+def feed():
+    """The command room's live list and map of today's check-ins."""
+    return render("patrol/feed.html", **_feed_context())
+
+
+@bp.get("/feed/items")
+@requires(*FEED_ROLES)
+def feed_items():
+    """The feed's poll: 204 (htmx swaps nothing) unless a check-in arrived since `after`."""
+    latest = services.latest_check_in_id(current_user.station_id)
+    if request.args.get("after", -1, type=int) >= latest and wants_fragment():
+        response = make_response("", 204)
+        response.vary.add("HX-Request")
+        return response
+    return render("patrol/feed.html", "patrol/_feed.html", **_feed_context(latest))
+
+
+def _feed_context(latest: int | None = None) -> dict:
+    if latest is None:
+        latest = services.latest_check_in_id(current_user.station_id)
+    items = services.feed(current_user.station_id)
+    crs = current_app.config.get("MAP_TILE_CRS", "wgs84")
+    return {"items": items, "latest": latest, "markers": services.map_markers(items, crs),
+            "tile_url": current_app.config.get("MAP_TILE_URL", "")}
+
+
+@bp.get("/check-ins/<int:check_in_id>/photo")
+@requires()
+def photo(check_in_id: int):
+    """A check-in's photo, for its officer and the station-wide roles."""
+    check_in = services.check_in_for(current_user, check_in_id)
+    if check_in is None or check_in.photo is None:
+        abort(404)
+    response = send_file(attachments.attachment_path(check_in.photo), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
