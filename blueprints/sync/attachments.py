@@ -1,6 +1,7 @@
 """Photos of field records: cleaned with Pillow, stored by content hash, idempotent by client_id."""
 import hashlib
 import os
+import tempfile
 
 from flask import current_app
 from sqlalchemy import select
@@ -60,9 +61,10 @@ def store_photo(user, file_storage, *, client_id: str | None, field: str = "phot
     digest = hashlib.sha256(jpeg).hexdigest()
     path = _path_for(digest)
     if not os.path.exists(path):
-        tmp = path + ".part"
-        with open(tmp, "wb") as handle:
-            handle.write(jpeg)
+        # A temporary name of its own: two requests may write the same photo at the same moment.
+        handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(jpeg)
         os.replace(tmp, path)  # atomic: a crash never leaves half a photo under the final name
     attachment = Attachment(station_id=user.station_id, user_id=user.id, client_id=client_id, field=field,
                             sha256=digest, size=len(jpeg), width=width, height=height)

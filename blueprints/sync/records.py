@@ -70,9 +70,14 @@ def _valid_uuid(form, field):
 
 def parse_recorded_at(value: str) -> datetime:
     """An ISO-8601 time from the device; a time without zone is taken as UTC."""
-    text = str(value).strip().replace("Z", "+00:00")
+    text = str(value).strip().upper().replace("Z", "+00:00")
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc)  # 9999-12-31T23:59-01:00 cannot be stored: refuse it here
+    except OverflowError:
+        raise ValueError("time out of range") from None
+    return moment
 
 
 def _valid_recorded_at(form, field):
