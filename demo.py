@@ -29,7 +29,8 @@ SCALES = {
     "small": {"grids": 4, "officers": 4, "days": 7},
     "station": {"grids": 8, "officers": 15, "days": 365},
 }
-FEATURE_SEEDERS = ("blueprints.patrol.demo:seed",)
+FEATURE_SEEDERS = ("blueprints.patrol.demo:seed", "blueprints.rentals.demo:seed",
+                   "blueprints.tasks.demo:seed")
 
 
 @dataclass

@@ -11,6 +11,8 @@ BLUEPRINTS = (
     ("patrol", "/patrol"),
     ("sync", None),
     ("pwa", None),
+    ("residents", "/residents"),
+    ("rentals", "/rentals"),
 )
 
 

@@ -1,7 +1,9 @@
 """All models, imported here so Alembic's autogenerate and create_all() see every table."""
 from models.audit import AuditEvent, audit  # noqa: F401
 from models.patrols import CheckIn, PatrolPoint  # noqa: F401
+from models.people import Resident  # noqa: F401
 from models.places import Address  # noqa: F401
+from models.rentals import Hazard, Inspection, RentalHousehold, Tenancy  # noqa: F401
 from models.stations import Grid, Station, user_grids  # noqa: F401
 from models.sync import Attachment, SyncReceipt  # noqa: F401
 from models.types import UTCDateTime, utcnow  # noqa: F401

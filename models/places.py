@@ -1,8 +1,13 @@
-"""Standard addresses (标准地址), first cut."""
+"""Standard addresses (标准地址): one row per place, reused by every ledger that points at it."""
 from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+
+
+def address_search_text(community: str, street: str, building: str = "", unit: str = "", room: str = "") -> str:
+    """The address as one lower-case string without spaces, for `LIKE '%...%'` search."""
+    return "".join(p for p in (community, street, building, unit, room) if p).replace(" ", "").lower()
 
 
 class Address(db.Model):
@@ -22,6 +27,8 @@ class Address(db.Model):
     room: Mapped[str] = mapped_column(String(20), default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # Prepared search column (address_search_text): filled on write, matched with LIKE.
+    search: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property
     def label(self) -> str:

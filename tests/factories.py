@@ -58,3 +58,63 @@ def make_station_with_staff() -> SimpleNamespace:
         case=make_user(station, CASE, username="demo-case", name="王强"),
         leader=make_user(station, LEADER, username="demo-leader", name="刘洋"),
     )
+
+
+# --- ledger (residents and rentals) ---------------------------------------------------------------
+
+def id_number(seq: int = 123, birth: str = "19800101", region: str = "140581") -> str:
+    """A valid resident ID number (GB 11643 check character computed)."""
+    from domain.idcard import check_char
+
+    first17 = f"{region}{birth}{seq % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def make_address(station, grid=None, **overrides):
+    from models import Address
+    from models.places import address_search_text
+
+    n = _next()
+    fields = {"station_id": station.id, "grid_id": grid.id if grid else None, "community": "城东社区",
+              "street": f"解放路{n}号", "building": "1号楼", "unit": "1单元", "room": "101"}
+    fields.update(overrides)
+    fields.setdefault("search", address_search_text(fields["community"], fields["street"], fields["building"],
+                                                    fields["unit"], fields["room"]))
+    address = Address(**fields)
+    db.session.add(address)
+    db.session.commit()
+    return address
+
+
+def make_resident(station, address=None, name="王小明", **overrides):
+    from blueprints.residents.people import resident_search_text
+    from domain.idcard import parse
+    from models import Resident
+
+    number = overrides.pop("doc_number", None) or id_number(_next())
+    info = parse(number)
+    phone = overrides.pop("phone", None)
+    resident = Resident(station_id=station.id, name=name, doc_type="resident", doc_number=info.number,
+                        birth_date=info.birth_date, sex=info.sex, phone=phone,
+                        address_id=address.id if address else None, category="permanent", tags=" ",
+                        search=resident_search_text(name, info.number, phone), **overrides)
+    db.session.add(resident)
+    db.session.commit()
+    return resident
+
+
+def make_household(station, grid, *, landlord=None, officer=None, **overrides):
+    from datetime import date
+
+    from models import RentalHousehold
+
+    address = overrides.pop("address", None) or make_address(station, grid)
+    fields = {"station_id": station.id, "address_id": address.id, "grid_id": grid.id,
+              "landlord_id": landlord.id if landlord else None, "officer_id": officer.id if officer else None,
+              "rooms": 2, "use": "residential", "lease_start": date(2026, 1, 1), "lease_end": date(2027, 1, 1),
+              "registered_on": date.today()}
+    fields.update(overrides)
+    household = RentalHousehold(**fields)
+    db.session.add(household)
+    db.session.commit()
+    return household

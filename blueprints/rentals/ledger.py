@@ -1,0 +1,160 @@
+"""The rentals ledger's reads: the household list, compliance rules, overdue lists, completeness.
+
+Every report is one aggregated SQL statement (SUM(CASE ...) GROUP BY), portable between SQLite and
+PostgreSQL: date limits are computed in Python and compared as plain dates, never with database
+date arithmetic. The rule numbers come from the app config (defaults from the Ministry of Public
+Security's rental-housing rules).
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from blueprints.residents import people
+from extensions import db
+from models import Address, Grid, Hazard, RentalHousehold, Resident, Tenancy, User
+from models.rentals import GROUP_RENTAL
+
+PAGE_SIZE = 50
+
+H = RentalHousehold
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Compliance limits in days."""
+
+    registration_days: int
+    inspection_days: int
+    group_inspection_days: int
+
+    @classmethod
+    def from_config(cls) -> "Rules":
+        config = current_app.config
+        return cls(config.get("RENTAL_REGISTRATION_DAYS", 3),  # tenants registered within 3 days
+                   config.get("RENTAL_INSPECTION_DAYS", 90),  # inspect every 90 days
+                   config.get("RENTAL_GROUP_INSPECTION_DAYS", 30))  # group rentals (群租) every 30
+
+
+def _flags(today: date, rules: Rules) -> dict:
+    """SQL boolean expressions, one per rule, over RentalHousehold (H)."""
+    last = func.coalesce(H.last_inspected_on, H.registered_on)
+    inspection_overdue = or_(
+        and_(H.use == GROUP_RENTAL, last < today - timedelta(days=rules.group_inspection_days)),
+        and_(H.use != GROUP_RENTAL, last < today - timedelta(days=rules.inspection_days)))
+    open_tenancy = exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None))
+    lease_ended = and_(H.lease_end.is_not(None), H.lease_end < today, open_tenancy)
+    late_registration = exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None),
+                                       Tenancy.registration_delay_days > rules.registration_days)
+    hazard_overdue = exists().where(Hazard.household_id == H.id, Hazard.resolved_on.is_(None),
+                                    Hazard.due_on < today)
+    complete = and_(H.landlord_id.is_not(None), H.rooms.is_not(None), H.lease_start.is_not(None),
+                    H.lease_end.is_not(None), ~inspection_overdue)
+    return {"inspection_overdue": inspection_overdue, "lease_ended": lease_ended,
+            "late_registration": late_registration, "hazard_overdue": hazard_overdue, "complete": complete}
+
+
+FLAG_NAMES = ("inspection_overdue", "late_registration", "lease_ended", "hazard_overdue")
+
+
+def _as_int(expression):
+    return case((expression, 1), else_=0)
+
+
+def household_scope(user, query):
+    query = query.where(H.station_id == user.station_id)
+    if people.sees_station(user):
+        return query
+    return query.where(or_(H.grid_id.in_(user.grid_ids), H.officer_id == user.id))
+
+
+def _flag_columns(flags):
+    return [_as_int(flags[name]).label(name) for name in FLAG_NAMES]
+
+
+def list_households(user, *, q: str = "", grid_id: int | None = None, page: int = 1, overdue_only: bool = False,
+                    officer_id: int | None = None, today: date | None = None):
+    """One page of the ledger with each household's flags and open-tenant count: two statements."""
+    today = today or people.today_local()
+    flags = _flags(today, Rules.from_config())
+    tenants = (select(func.count(Tenancy.id)).where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None))
+               .correlate(H).scalar_subquery())
+    query = (select(H, tenants.label("tenants"), *_flag_columns(flags))
+             .join(H.address).outerjoin(H.landlord)
+             .options(contains_eager(H.address), contains_eager(H.landlord)))
+    query = household_scope(user, query)
+    if grid_id:
+        query = query.where(H.grid_id == grid_id)
+    if officer_id:
+        query = query.where(H.officer_id == officer_id)
+    if overdue_only:
+        query = query.where(or_(*(flags[name] for name in FLAG_NAMES)))
+    term = people.like_escape("".join((q or "").split()).lower())
+    if term:
+        query = query.where(or_(Address.search.like(f"%{term}%", escape="\\"),
+                                Resident.search.like(f"% {term}%", escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.order_by(Address.community, Address.street, Address.building, Address.unit,
+                                             Address.room, H.id)
+                              .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
+    items = [{"household": row[0], "tenants": row[1], "flags": [n for n in FLAG_NAMES if getattr(row, n)]}
+             for row in rows]
+    return items, total
+
+
+def grid_report(user, today: date | None = None) -> list[dict]:
+    """Per grid: households, each overdue rule's count, and completeness (share complete)."""
+    today = today or people.today_local()
+    flags = _flags(today, Rules.from_config())
+    query = (select(Grid.id, Grid.name, func.count(H.id).label("households"),
+                    *[func.sum(_as_int(flags[n])).label(n) for n in (*FLAG_NAMES, "complete")])
+             .select_from(Grid).outerjoin(H, and_(H.grid_id == Grid.id, H.station_id == user.station_id))
+             .where(Grid.station_id == user.station_id).group_by(Grid.id, Grid.name).order_by(Grid.code))
+    if not people.sees_station(user):
+        query = query.where(Grid.id.in_(user.grid_ids))
+    return [_report_row(row) for row in db.session.execute(query)]
+
+
+def officer_report(user, today: date | None = None) -> list[dict]:
+    """Per responsible officer (who registered the household): the same counts."""
+    today = today or people.today_local()
+    flags = _flags(today, Rules.from_config())
+    query = (select(User.id, User.name, func.count(H.id).label("households"),
+                    *[func.sum(_as_int(flags[n])).label(n) for n in (*FLAG_NAMES, "complete")])
+             .select_from(H).join(User, User.id == H.officer_id)
+             .group_by(User.id, User.name).order_by(User.name))
+    query = household_scope(user, query)
+    return [_report_row(row) for row in db.session.execute(query)]
+
+
+def _report_row(row) -> dict:
+    data = dict(row._mapping)
+    for name in (*FLAG_NAMES, "complete"):
+        data[name] = int(data[name] or 0)
+    data["completeness"] = round(100 * data["complete"] / data["households"]) if data["households"] else None
+    data["overdue"] = sum(data[n] for n in FLAG_NAMES)
+    return data
+
+
+def tenancies_of(resident: Resident) -> list[Tenancy]:
+    """A resident's tenancies, newest first, with their household's address (one statement)."""
+    return list(db.session.scalars(
+        select(Tenancy).where(Tenancy.resident_id == resident.id)
+        .options(joinedload(Tenancy.household).joinedload(H.address)).order_by(Tenancy.move_in.desc())))
+
+
+def household_flags(household: RentalHousehold, today: date | None = None) -> list[str]:
+    """The rules one household breaks today (the same SQL as the lists)."""
+    today = today or people.today_local()
+    flags = _flags(today, Rules.from_config())
+    row = db.session.execute(select(*_flag_columns(flags)).where(H.id == household.id)).one()
+    return [n for n in FLAG_NAMES if getattr(row, n)]
+
+
+def flag_labels() -> dict:
+    from flask_babel import lazy_gettext as _l
+
+    return {"inspection_overdue": _l("Inspection overdue"), "late_registration": _l("Tenant registered late"),
+            "lease_ended": _l("Lease ended, no move-out"), "hazard_overdue": _l("Hazard past due")}
