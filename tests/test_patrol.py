@@ -1,4 +1,5 @@
 """Patrol check-ins: the officer's two-tap check-in, its scoring, bad input, today, feed and roles."""
+import html
 import io
 import json
 import re
@@ -368,7 +369,7 @@ def test_feed_shows_todays_check_ins_with_flags_and_polls_cheaply(auth, client, 
     assert "张伟" in page and "城东菜市场" in page and "不在必到点范围内" in page
     latest = services.latest_check_in_id(station.station.id)
     assert f'hx-get="/patrol/feed/items?after={latest}"' in page and 'hx-trigger="every 10s"' in page
-    markers = json.loads(re.search(r'id="feed-markers">(.*?)</script>', page).group(1))
+    markers = json.loads(html.unescape(re.search(r"data-markers='([^']*)'", page).group(1)))
     assert markers[0]["flagged"] is True and markers[0]["lat"] == MARKET[0]
     quiet = client.get(f"/patrol/feed/items?after={latest}", headers=HX)
     assert quiet.status_code == 204 and quiet.data == b""

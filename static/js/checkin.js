@@ -66,14 +66,16 @@
     if (!$("checkin-form")) return;
     lastFix = position;
     var c = position.coords;
-    if (!(c.accuracy > 0 && c.accuracy <= MAX_ACCURACY_M)) {
+    // Emulators and some desktop browsers report 0 or nothing: a position of unknown accuracy.
+    var known = typeof c.accuracy === "number" && isFinite(c.accuracy) && c.accuracy > 0;
+    if (known && c.accuracy > MAX_ACCURACY_M) {
       setPosition(null, null, null);
       setStatus("rough", fmt(text.too_rough, { m: Math.round(c.accuracy) }));
       openCodeEntry();
       return;
     }
-    setPosition(c.latitude, c.longitude, c.accuracy);
-    var accuracy = fmt(text.accuracy, { m: Math.round(c.accuracy) });
+    setPosition(c.latitude, c.longitude, known ? c.accuracy : null);
+    var accuracy = known ? fmt(text.accuracy, { m: Math.round(c.accuracy) }) : "";
     var best = labelOptions(c), select = $("point_id"), hint = $("nearest-hint");
     if (best && best.d <= PRESELECT_WITHIN_M) {
       if (select && !select.dataset.userChose && !$("qr_token").value) select.value = String(best.point.id);

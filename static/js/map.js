@@ -49,11 +49,12 @@
   function feedMap(el) {
     var map = baseMap(el, DEFAULT_CENTRE, 13), layer = L.layerGroup().addTo(map), drawnFor = null;
     function draw() {
-      var data = document.getElementById(el.dataset.markers);
-      if (!data || data.textContent === drawnFor) return;
-      drawnFor = data.textContent;
+      var source = document.getElementById(el.dataset.markersFrom);
+      var json = source && source.dataset.markers;
+      if (!json || json === drawnFor) return;
+      drawnFor = json;
       var markers = [];
-      try { markers = JSON.parse(data.textContent); } catch (e) { return; }
+      try { markers = JSON.parse(json); } catch (e) { return; }
       layer.clearLayers();
       var bounds = [];
       markers.forEach(function (m) {
