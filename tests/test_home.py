@@ -109,3 +109,20 @@ def test_production_never_seeds(tmp_path):
                       "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "p.db")})
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0 and "disabled" in result.output
+
+
+def test_unexpected_error_is_a_500_page_in_the_users_language(auth, client, station, monkeypatch):
+    """A bug in a view answers a friendly 500 page (and a toast for htmx), never a stack trace."""
+    from blueprints.home import services
+
+    def broken(user):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "officer_summary", broken)
+    auth.login("demo-officer")
+    response = client.get("/")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "服务器出错" in body and "boom" not in body
+    htmx = client.get("/", headers={"HX-Request": "true"})
+    assert htmx.status_code == 500 and htmx.headers["HX-Retarget"] == "#toasts"
