@@ -11,6 +11,7 @@ BLUEPRINTS = (
     ("patrol", "/patrol"),
     ("sync", None),
     ("pwa", None),
+    ("tasks", "/tasks"),
     ("residents", "/residents"),
     ("rentals", "/rentals"),
 )

@@ -6,5 +6,6 @@ from models.places import Address  # noqa: F401
 from models.rentals import Hazard, Inspection, RentalHousehold, Tenancy  # noqa: F401
 from models.stations import Grid, Station, user_grids  # noqa: F401
 from models.sync import Attachment, SyncReceipt  # noqa: F401
+from models.tasks import Task, TaskEvent  # noqa: F401
 from models.types import UTCDateTime, utcnow  # noqa: F401
 from models.users import CASE, COMMAND, COMMUNITY, LEADER, ROLES, User  # noqa: F401

@@ -118,3 +118,26 @@ def make_household(station, grid, *, landlord=None, officer=None, **overrides):
     db.session.add(household)
     db.session.commit()
     return household
+
+
+# --- tasks -------------------------------------------------------------------------------------------
+
+def make_task(station, created_by, *, assignee=None, grid=None, status="assigned", due_in_hours=24, **overrides):
+    """A stored task (for an officer or a grid) with its 'created' step on the timeline."""
+    from datetime import datetime, timedelta, timezone
+
+    from models.tasks import Task, TaskEvent
+
+    now = datetime.now(timezone.utc)
+    fields = {"station_id": station.id, "kind": "visit", "text": "走访独居老人王大爷", "place": "解放路12号",
+              "due_at": now + timedelta(hours=due_in_hours), "assignee_id": assignee.id if assignee else None,
+              "grid_id": grid.id if grid else None, "created_by_id": created_by.id, "status": status,
+              "created_at": now, "updated_at": now}
+    fields.update(overrides)
+    task = Task(**fields)
+    db.session.add(task)
+    db.session.flush()
+    db.session.add(TaskEvent(task_id=task.id, station_id=station.id, user_id=created_by.id, action="created",
+                             recorded_at=now, created_at=now))
+    db.session.commit()
+    return task

@@ -16,6 +16,8 @@ NAV = (
     ("residents.index", _l("Residents"), "users", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("rentals.index", _l("Rentals"), "home", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("rentals.compliance", _l("Rental compliance"), "chart", (COMMAND, LEADER)),
+    ("tasks.mine", _l("My tasks"), "list", (COMMUNITY, CASE)),
+    ("tasks.index", _l("Tasks"), "list", (COMMAND, LEADER)),
     ("pwa.outbox", _l("Outbox"), "sync", (COMMUNITY, CASE)),
     ("admin.users", _l("Users"), "users", (LEADER,)),
     ("home.account", _l("Me"), "user", (COMMUNITY, COMMAND, CASE, LEADER)),

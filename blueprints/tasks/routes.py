@@ -1,0 +1,126 @@
+"""Task views: the command room's list, new task and review; the officer's tasks, accept and feedback."""
+import math
+import uuid
+
+from flask import abort, current_app, make_response, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from blueprints.tasks import bp, services
+from blueprints.tasks.forms import ActionForm, FilterForm, ReasonForm, TaskFeedbackForm, TaskForm, kind_choices
+from models import utcnow
+from web import render, requires, see_other, wants_fragment
+
+MANAGE, FEEDBACK = services.MANAGE_ROLES, services.FEEDBACK_ROLES
+
+
+def _task_or_404(task_id: int):
+    task = services.task_for(current_user, task_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+# --- command room -----------------------------------------------------------------------------------
+
+def _list_context() -> dict:
+    filters = FilterForm(request.args)
+    status, overdue = filters.status.data or "", bool(filters.overdue.data)
+    version = services.list_version(current_user, str(get_locale()))
+    return {"filters": filters, "rows": services.command_list(current_user, status, overdue),
+            "counts": services.counts(current_user), "version": version, "now": utcnow(),
+            "poll_url": url_for("tasks.index", status=status or None, overdue="y" if overdue else None, v=version)}
+
+
+@bp.get("/")
+@requires(*MANAGE)
+def index():
+    """The command room's tasks with counts and filters; the list polls itself and is cheap when idle."""
+    version = services.list_version(current_user, str(get_locale()))
+    etag = f'"tasks-{version}"'
+    if wants_fragment() and (etag in request.headers.get("If-None-Match", "") or request.args.get("v") == version):
+        # Nothing changed since the list the page shows: 304 for a revalidating cache, else 204 (no swap).
+        response = make_response("", 304 if etag in request.headers.get("If-None-Match", "") else 204)
+    else:
+        response = render("tasks/index.html", "tasks/_list.html", **_list_context())
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("HX-Request")
+    return response
+
+
+def _task_form(**kwargs) -> TaskForm:
+    """The task form with the station's officers and grids as choices (kwargs: formdata=None, prefill)."""
+    station_id = current_user.station_id
+    return TaskForm(officers=services.assignable_officers(station_id), grids=services.station_grids(station_id),
+                    **kwargs)
+
+
+def _form_page(form, status=200):
+    return render("tasks/new.html", "tasks/_form.html", status=status, form=form,
+                  tile_url=current_app.config.get("MAP_TILE_URL", ""),
+                  tile_crs=current_app.config.get("MAP_TILE_CRS", "wgs84"))
+
+
+@bp.get("/new")
+@requires(*MANAGE)
+def new():
+    """A new task, prefilled from ?kind=&text=&place=&lat=&lon=&source= (links from other features)."""
+    args = request.args
+    form = _task_form(formdata=None, kind=args.get("kind") if args.get("kind") in dict(kind_choices()) else "other",
+                      text=args.get("text", "")[:1000], place=args.get("place", "")[:120],
+                      lat=_coordinate("lat"), lon=_coordinate("lon"),
+                      source=args.get("source", "")[:60])
+    return _form_page(form)
+
+
+def _coordinate(name: str) -> float | None:
+    value = request.args.get(name, type=float)
+    return value if value is not None and math.isfinite(value) else None
+
+
+@bp.post("/")
+@requires(*MANAGE)
+def create():
+    """Create a task; 422 with the messages beside the fields (another station's officer, a past due time)."""
+    form = _task_form()
+    if form.validate_on_submit():
+        task, errors = services.create_task(current_user, form)
+        if task is not None:
+            return see_other(url_for("tasks.show", task_id=task.id))
+        for name, messages in errors.items():
+            form[name].errors = list(form[name].errors) + messages
+    return _form_page(form, status=422)
+
+
+# --- one task ---------------------------------------------------------------------------------------
+
+def _fresh_feedback(task) -> TaskFeedbackForm:
+    """An empty feedback form with a new record id and the server's time (outbox.js refreshes both)."""
+    form = TaskFeedbackForm(formdata=None, task_id=task.id)
+    form.client_id.data = str(uuid.uuid4())
+    form.recorded_at.data = utcnow().isoformat(timespec="seconds")
+    return form
+
+
+def _show(task, *, status=200, feedback=None, reason=None, review_error=None, action_error=None):
+    can_act = services.can_act(current_user, task)
+    return render("tasks/show.html", status=status, task=task, events=services.timeline(task), now=utcnow(),
+                  can_act=can_act, manage=current_user.role in MANAGE, action=ActionForm(),
+                  feedback=feedback or (_fresh_feedback(task) if can_act else None),
+                  reason=reason or ReasonForm(), review_error=review_error, action_error=action_error)
+
+
+@bp.get("/<int:task_id>")
+@requires()
+def show(task_id: int):
+    """A task with its timeline: the officer's accept and feedback, the command room's review."""
+    return _show(_task_or_404(task_id))
+
+
+@bp.get("/mine")
+@requires(*FEEDBACK)
+def mine():
+    """The officer's tasks: open ones soonest due first, then the latest finished ones."""
+    open_tasks, others = services.my_tasks(current_user)
+    return render("tasks/mine.html", open_tasks=open_tasks, others=others, now=utcnow())
