@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from blueprints.rentals import bp, ledger, services
 from blueprints.rentals.forms import InspectionForm, MoveOutForm, RentalForm, TenancyPageForm, use_choices
@@ -73,7 +72,8 @@ def index():
                                           officer_id=request.args.get("officer", type=int))
     from blueprints.residents.forms import grid_choices
 
-    return render("rentals/index.html", "rentals/_list.html", items=items, total=total, q=q, grid_id=grid_id, page_no=page,
+    return render("rentals/index.html", "rentals/_list.html", items=items, total=total, q=q, grid_id=grid_id,
+                  page_no=page,
                   overdue=overdue, grids=grid_choices(current_user), page_size=ledger.PAGE_SIZE)
 
 
