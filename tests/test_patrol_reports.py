@@ -48,6 +48,10 @@ def test_report_counts_required_done_late_and_flagged(auth, client, station, wee
     zhao = re.findall(r"<td>(.*?)</td>", re.search(r'<tr data-officer="%d"[^>]*>(.*?)</tr>'
                                                   % station.officer_b.id, page).group(1))
     assert zhao == ["赵敏", "城西社区", "1", "1", "100%", "0", "0", "1"]
+    assert 'id="report-daily"' not in page, "the long day-by-day table is fetched when opened"
+    daily = client.get(f"/patrol/report/daily?start={yesterday}&end={yesterday}", headers=HX)
+    assert daily.status_code == 200 and "<html" not in text(daily)
+    assert f"<td>{yesterday}</td><td>张伟</td><td>城东社区</td><td>3</td><td>3</td><td>1</td><td>1</td>" in text(daily)
 
 
 def test_report_over_a_range_counts_missing_days(auth, client, station, week):

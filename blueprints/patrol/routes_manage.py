@@ -120,3 +120,14 @@ def export_report():
     name = f"patrol-compliance-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/report/daily")
+@requires(*MANAGE_ROLES)
+def report_daily():
+    """The report's day-by-day table (fetched when opened; the full page shows it open)."""
+    form = _report_form()
+    if not form.validate():
+        return render("patrol/report.html", form=form, report=None, status=422)
+    result = reports.compliance(current_user.station_id, form.start.data, form.end.data, form.grid_id.data)
+    return render("patrol/report.html", "patrol/_report_daily.html", form=form, report=result, show_daily=True)

@@ -193,7 +193,9 @@ def today_status(user, day: date | None = None) -> list[PointStatus]:
     done, outside = done_counts()
     counts = {row.point_id: row for row in db.session.execute(
         select(CheckIn.point_id, done.label("done"), outside.label("outside"))
-        .where(CheckIn.officer_id == user.id, CheckIn.local_day == day, CheckIn.point_id.is_not(None))
+        # station_id + local_day: the (station, day) index narrows to one day before the officer filter.
+        .where(CheckIn.station_id == user.station_id, CheckIn.local_day == day, CheckIn.officer_id == user.id,
+               CheckIn.point_id.is_not(None))
         .group_by(CheckIn.point_id))}
     result = []
     for point in points:
@@ -213,9 +215,11 @@ def history(user, page: int = 1) -> tuple[list[CheckIn], bool]:
     return rows[:HISTORY_PAGE_SIZE], len(rows) > HISTORY_PAGE_SIZE
 
 
-def latest_check_in_id(station_id: int) -> int:
-    """The newest check-in id of the station (0 when none): the feed's cheap change check."""
-    return db.session.scalar(select(func.max(CheckIn.id)).where(CheckIn.station_id == station_id)) or 0
+def latest_check_in_id(station_id: int, day: date | None = None) -> int:
+    """The newest check-in id of the station's local day (0 when none): the feed's cheap change check."""
+    day = day or datetime.now(LOCAL_TZ).date()
+    return db.session.scalar(select(func.max(CheckIn.id)).where(
+        CheckIn.station_id == station_id, CheckIn.local_day == day)) or 0
 
 
 def feed(station_id: int, day: date | None = None) -> list[CheckIn]:
@@ -258,7 +262,7 @@ def officer_counts(user, start: datetime, end: datetime) -> dict:
     """The officer's check-ins today and the required points still to do."""
     day = local_day_of(start)
     mine = db.session.scalar(select(func.count(CheckIn.id)).where(
-        CheckIn.officer_id == user.id, CheckIn.local_day == day)) or 0
+        CheckIn.station_id == user.station_id, CheckIn.local_day == day, CheckIn.officer_id == user.id)) or 0
     return {"checkins_today": mine, "points_missing": sum(s.missing for s in today_status(user, day))}
 
 
