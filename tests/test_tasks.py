@@ -181,6 +181,8 @@ def test_new_task_form_is_prefilled_from_the_link(auth, client, station):
     assert "寻找走失老人李奶奶" in body and 'value="文化广场"' in body
     assert 'value="35.8"' in body and 'value="112.92"' in body and 'value="missing:7"' in body
     assert 'id="pick-map"' in body and "leaflet.js" in body
+    tomorrow = (datetime.now(LOCAL_TZ) + timedelta(days=1)).strftime("%Y-%m-%dT%H:00")
+    assert f'name="due_at" id="due_at" value="{tomorrow}"' in body
     body = text(client.get("/tasks/new?kind=bogus&lat=nan"))
     assert '<option selected value="other">' in body and 'value="nan"' not in body
     auth.post("/tasks/", task_data(assignee_id=str(station.officer.id), source="missing:7"))

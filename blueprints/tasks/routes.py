@@ -1,11 +1,13 @@
 """Task views: the command room's list, new task and review; the officer's tasks, accept and feedback."""
 import math
 import uuid
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, make_response, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from blueprints.home.services import LOCAL_TZ
 from blueprints.tasks import bp, services
 from blueprints.tasks.forms import ActionForm, FilterForm, ReasonForm, TaskFeedbackForm, TaskForm, kind_choices
 from models import utcnow
@@ -70,8 +72,13 @@ def new():
     form = _task_form(formdata=None, kind=args.get("kind") if args.get("kind") in dict(kind_choices()) else "other",
                       text=args.get("text", "")[:1000], place=args.get("place", "")[:120],
                       lat=_coordinate("lat"), lon=_coordinate("lon"),
-                      source=args.get("source", "")[:60])
+                      source=args.get("source", "")[:60], due_at=_default_due())
     return _form_page(form)
+
+
+def _default_due() -> datetime:
+    """Tomorrow at this hour, Beijing time (what the datetime-local input shows)."""
+    return (datetime.now(LOCAL_TZ) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
 
 
 def _coordinate(name: str) -> float | None:
