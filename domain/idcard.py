@@ -147,16 +147,18 @@ def parse(s: str, doc_type: str = "resident", *, today: date | None = None) -> I
 
 
 def mask(number: str | None) -> str:
-    """Hide the middle of a document number for display and logs.
+    """Hide the middle of a document number for display, exports and logs.
 
-    Shows the first 3 and last 4 characters of a number of 8 or more
-    characters (``110***********002X``); a shorter one would be mostly
-    revealed by that, so it becomes all stars. The length is kept. None
-    (no number on file) gives an empty string, so templates can filter
-    optional fields.
+    An 18-character number keeps its region code and last 4 (``140581********1235``): the region
+    says no more than the address does, while the birth date and sequence stay hidden. Other
+    numbers of 8 or more characters (passports) show the first 3 and last 4; a shorter one would
+    be mostly revealed by that, so it becomes all stars. The length is kept. None (no number on
+    file) gives an empty string, so templates can filter optional fields.
     """
     if number is None:
         return ""
+    if len(number) == 18:
+        return number[:6] + "*" * 8 + number[-4:]
     if len(number) < 8:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]

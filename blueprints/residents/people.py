@@ -203,13 +203,7 @@ def normalise_number(number: str) -> str:
 
 
 def mask_document(number: str | None) -> str:
-    """A document number for display: `140581********1235` (region and last 4 of an 18-character ID).
-
-    The region code says no more than the address does; the birth date and sequence are hidden.
-    Shorter numbers (passports) use the house mask, which hides all but 3 + 4 characters.
-    """
+    """A document number for display: `140581********1235` (domain.idcard.mask, the house rule)."""
     from domain.idcard import mask
 
-    if number and len(number) == 18:
-        return number[:6] + "*" * 8 + number[-4:]
     return mask(number)

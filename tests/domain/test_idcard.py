@@ -265,7 +265,8 @@ def test_passport_refused(typed, code):
 @pytest.mark.parametrize(
     ("number", "masked"),
     [
-        ("11010519491231002X", "110***********002X"),
+        ("11010519491231002X", "110105********002X"),
+        ("140581198503171235", "140581********1235"),
         ("E12345678", "E12**5678"),
         ("12345678", "123*5678"),
         ("1234567", "*******"),
@@ -274,7 +275,7 @@ def test_passport_refused(typed, code):
     ],
 )
 def test_mask(number, masked):
-    """Are only the first 3 and last 4 characters shown, and only from 8 up?"""
+    """Does an ID keep only region + last 4, and a passport only its first 3 and last 4?"""
     assert mask(number) == masked
 
 
