@@ -226,3 +226,10 @@ def worker_memory_mb(pids: list[int]) -> dict[int, float]:
     import psutil
 
     return {pid: psutil.Process(pid).memory_info().rss / 1e6 for pid in pids}
+
+
+def worker_unique_mb(pids: list[int]) -> dict[int, float]:
+    """Memory only this worker holds (USS, MB): what one more worker would really cost."""
+    import psutil
+
+    return {pid: psutil.Process(pid).memory_full_info().uss / 1e6 for pid in pids}

@@ -163,6 +163,14 @@ def time_writes(args, clients: dict, base_url: str, query_result: dict) -> dict:
     return writes
 
 
+def first_load_or_error(client, base_url: str, path: str) -> list | str:
+    """The first-load rows of a page, or the error that stopped it (reported, never a crash)."""
+    try:
+        return measure.first_load(client, base_url, path)
+    except RuntimeError as error:
+        return str(error)
+
+
 def measure_server(args, env: dict, query_result: dict) -> dict:
     """Serve with gunicorn, time pages and writes, weigh the first load, read worker memory."""
     pages = existing_pages(query_result)
@@ -170,6 +178,7 @@ def measure_server(args, env: dict, query_result: dict) -> dict:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     with serve.Gunicorn(env, log_path, workers=args.workers) as server:
+        memory_at_start = measure.worker_memory_mb(server.worker_pids())  # imports only: no page served yet
         clients = {"anonymous": measure.login(server.base_url, None)}
         clients.update({role: measure.login(server.base_url, user) for role, user in ROLE_LOGINS.items()})
         try:
@@ -179,19 +188,21 @@ def measure_server(args, env: dict, query_result: dict) -> dict:
             elapsed = time.perf_counter() - started
             print("timing writes ...", flush=True)
             writes = time_writes(args, clients, server.base_url, query_result)
-            first_loads = {path: measure.first_load(clients[role], server.base_url, path)
+            first_loads = {path: first_load_or_error(clients[role], server.base_url, path)
                            for role, path in FIRST_LOAD_PAGES}
             memory = measure.worker_memory_mb(server.worker_pids())
+            unique = measure.worker_unique_mb(server.worker_pids())
         finally:
             for client in clients.values():
                 client.close()
     return {"pages": pages, "timings": timings, "elapsed_s": elapsed, "writes": writes,
-            "first_loads": first_loads, "memory": memory}
+            "first_loads": first_loads, "memory": memory, "memory_at_start": memory_at_start,
+            "memory_unique": unique}
 
 
 # --- report -------------------------------------------------------------------------------------
 
-def machine_facts(query_result: dict) -> str:
+def machine_facts(query_result: dict, load_at_start: tuple[float, ...]) -> str:
     """CPU count and model, Python, database and the commit under test."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
@@ -201,7 +212,8 @@ def machine_facts(query_result: dict) -> str:
                             text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=serve.REPO,
                            capture_output=True, text=True).stdout.strip()
-    return (f"nproc {os.cpu_count()} ({cpu}); Python {platform.python_version()}; "
+    load = ", ".join(f"{value:.2f}" for value in load_at_start)  # other work on the machine skews ratios
+    return (f"nproc {os.cpu_count()} ({cpu}); load average at start {load}; Python {platform.python_version()}; "
             f"{db_name} {database['version']}; git {commit}{' + uncommitted changes' if dirty else ''}")
 
 
@@ -283,6 +295,9 @@ def first_load_table(run: dict, verdicts: Verdicts) -> list[str]:
     lines = ["| first load | files | raw KB | gzip KB | budget (≤ 60 KB gzip) |", "|---|---:|---:|---:|---|"]
     details = []
     for path, rows in run["first_loads"].items():
+        if isinstance(rows, str):
+            lines.append(f"| `{path}` | | | | {verdicts.check(f'first load {path}: {rows}', False)} {rows} |")
+            continue
         raw, sent = sum(r[1] for r in rows), sum(r[2] for r in rows)
         verdict = verdicts.check(f"first load {path} {sent / 1000:.1f} KB", sent <= FIRST_LOAD_BUDGET_BYTES)
         lines.append(f"| `{path}` | {len(rows)} | {raw / 1000:.1f} | {sent / 1000:.1f} | {verdict} |")
@@ -291,9 +306,14 @@ def first_load_table(run: dict, verdicts: Verdicts) -> list[str]:
 
 
 def memory_table(run: dict, verdicts: Verdicts) -> list[str]:
-    lines = ["| gunicorn worker | RSS MB | budget (≤ 150 MB) |", "|---|---:|---|"]
+    """Each worker's RSS after the run, and at start (what importing the app costs)."""
+    lines = ["| gunicorn worker | RSS at start MB | RSS after the run MB | USS after MB | budget (RSS ≤ 150 MB after) |",
+             "|---|---:|---:|---:|---|"]
     for pid, rss in sorted(run["memory"].items()):
-        lines.append(f"| pid {pid} | {rss:.1f} | {verdicts.check(f'worker {pid} RSS {rss:.0f} MB', rss <= WORKER_RSS_BUDGET_MB)} |")
+        start = run["memory_at_start"].get(pid, float("nan"))
+        verdict = verdicts.check(f"worker {pid} RSS {rss:.0f} MB", rss <= WORKER_RSS_BUDGET_MB)
+        unique = run["memory_unique"].get(pid, float("nan"))
+        lines.append(f"| pid {pid} | {fmt(start, 1)} | {rss:.1f} | {fmt(unique, 1)} | {verdict} |")
     return lines
 
 
@@ -309,7 +329,7 @@ def build_report(args, seed: serve.SeedTimes, query_result: dict, small: dict | 
         f"# Pingan benchmark — {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         f"Command: `{' '.join(shlex.quote(a) for a in [Path(sys.executable).name, 'bench/run.py', *sys.argv[1:]])}`  ",
-        f"Machine: {machine_facts(query_result)}  ",
+        f"Machine: {machine_facts(query_result, run['load_at_start'])}  ",
         f"Data: scale **{args.scale}** (seed 1): {facts['patrol_points']} patrol points, {facts['check_ins']} check-ins.  ",
         f"Method: gunicorn {args.workers} sync workers on 127.0.0.1, one httpx client, {args.requests} timed "
         f"requests per page round-robin after {measure.WARMUP_ROUNDS} warm-up rounds "
@@ -350,6 +370,7 @@ def build_report(args, seed: serve.SeedTimes, query_result: dict, small: dict | 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pingan-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "uploads").mkdir()
@@ -359,6 +380,7 @@ def main(argv=None) -> int:
         print(f"  upgrade {seed.upgrade_s:.1f} s, seed {seed.seed_s:.1f} s; counting queries ...", flush=True)
         query_result = count_queries(env, workdir, args.scale)
         run = measure_server(args, env, query_result)
+        run["load_at_start"] = load_at_start
         small = None
         if args.compare_scales and args.scale != "small":
             print("seeding small scale to compare query counts ...", flush=True)
