@@ -14,7 +14,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
 
 __all__ = ["MAX_COMBINATIONS", "SURNAME_READINGS", "search_keys", "search_text"]
 
@@ -134,6 +133,10 @@ def _prefer_surname(tokens: list[list[_Reading]], han: list[str]) -> None:
 @lru_cache(maxsize=4096)
 def _readings(char: str) -> tuple[str, ...]:
     """Return every toneless reading of one Chinese character, commonest first."""
+    # Imported on first use: pypinyin's dictionaries cost ~58 MB per process, and most requests
+    # (check-ins, pages) never build a search key.
+    from pypinyin import Style, pinyin
+
     result = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
     readings = result[0] if result else []
     # Readings are ASCII letters (ü is spelt v, as on phone keyboards);

@@ -109,3 +109,29 @@ def test_cli_creates_first_leader(runner, app):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.username == "chief"))
     assert user.role == "leader" and user.station.name == "城关派出所"
+
+
+def test_user_list_query_count_does_not_grow_with_users(app, auth, client, station):
+    """The leader's list loads every user's grids in one query, not one per row."""
+    from sqlalchemy import event
+
+    from tests.factories import make_user
+
+    def count_queries():
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/admin/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    auth.login("demo-leader")
+    few = count_queries()
+    for _ in range(15):
+        make_user(station.station, grids=[station.grid_a, station.grid_b])
+    assert count_queries() == few

@@ -1,5 +1,6 @@
 """Account management: every change is audited and revokes sessions where it should."""
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from domain.phone import InvalidPhone, normalise_phone
 from extensions import db
@@ -18,7 +19,10 @@ def station_users(station_id: int) -> list[User]:
     """All accounts of a station, active first, by role and name."""
     return list(
         db.session.scalars(
-            select(User).where(User.station_id == station_id).order_by(User.active.desc(), User.role, User.username)
+            select(User)
+            .where(User.station_id == station_id)
+            .options(selectinload(User.grids))  # one query for every user's grids, not one per row
+            .order_by(User.active.desc(), User.role, User.username)
         )
     )
 
