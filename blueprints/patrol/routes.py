@@ -44,31 +44,14 @@ def create_check_in():
     """Record a check-in (idempotent on client_id); 422 with messages beside the fields."""
     form = CheckInForm()
     if form.validate_on_submit():
-        outcome = _store(form)
-        if outcome is not None and outcome.status != records.REJECTED:
+        outcome = records.submit_online(current_user, "checkin", form)
+        if outcome.status != records.REJECTED:
             saved = outcome.record or db.session.get(CheckIn, outcome.id)
             if wants_fragment():
                 return _check_in_page(_fresh_form(), saved=saved, duplicate=outcome.status == records.DUPLICATE)
             flash(_("Check-in saved."), "success")
             return redirect(url_for("patrol.today"), code=303)
     return _check_in_page(form, status=422)
-
-
-def _store(form) -> records.Outcome | None:
-    """Store the photo, then the check-in; on any refusal nothing stays and the form carries why."""
-    try:
-        if form.photo.data:
-            attachments.store_photo(current_user, form.photo.data, client_id=form.client_id.data)
-    except attachments.PhotoError as error:
-        db.session.rollback()
-        form.photo.errors.append(attachments.photo_message(error.code))
-        return None
-    outcome = services.record_check_in(current_user, form, via="online", commit=True)
-    if outcome.status == records.REJECTED:
-        db.session.rollback()
-        for name, messages in outcome.errors.items():
-            getattr(form, name, form.client_id).errors.extend(messages)
-    return outcome
 
 
 @bp.get("/today")

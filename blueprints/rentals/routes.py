@@ -11,7 +11,7 @@ from blueprints.rentals.forms import InspectionForm, MoveOutForm, RentalForm, Te
 from blueprints.residents import people
 from blueprints.residents.people import LEDGER_EDITORS
 from blueprints.sync import records
-from blueprints.sync.attachments import PhotoError, attachment_path, find_attachment, photo_message, store_photo
+from blueprints.sync.attachments import attachment_path, find_attachment
 from extensions import db
 from models import Hazard, RentalHousehold, Tenancy
 from web import render, requires, see_other
@@ -39,27 +39,6 @@ def _fresh_record(form):
     form.client_id.data = str(uuid.uuid4())
     form.recorded_at.data = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return form
-
-
-def _outcome_errors(form, outcome) -> None:
-    for name, messages in outcome.errors.items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors") and isinstance(target.errors, list):
-            target.errors.extend(messages)
-        else:
-            form.form_errors.extend(messages)
-
-
-def _store_photo_or_error(form) -> bool:
-    upload = request.files.get("photo")
-    if upload is None or not upload.filename:
-        return True
-    try:
-        store_photo(current_user, upload, client_id=form.client_id.data, field="photo")
-    except PhotoError as error:
-        form.photo.errors = [photo_message(error.code)]
-        return False
-    return True
 
 
 @bp.get("/")
@@ -91,16 +70,13 @@ def new():
 def create():
     """Register a household; the same client_id twice gives the first household."""
     form = RentalForm()
-    if form.validate_on_submit() and _store_photo_or_error(form):
-        outcome = services.register_rental(current_user, form, via="web")
+    if form.validate_on_submit():
+        outcome = records.submit_online(current_user, "rental", form)
         if outcome.status != records.REJECTED:
-            db.session.commit()  # a duplicate's photo (same client_id) is kept too
             for warning in getattr(outcome.record, "warnings", None) or []:
                 flash(warning, "warning")
             flash(_("Rental household registered."), "success")
             return see_other(url_for("rentals.show", household_id=outcome.id))
-        db.session.rollback()
-        _outcome_errors(form, outcome)
     return render("rentals/new.html", "rentals/_form.html", form=form, status=422)
 
 
@@ -190,14 +166,11 @@ def create_inspection():
         household = db.session.get(RentalHousehold, int(form.household_id.data))
         if not services.can_see_household(current_user, household):
             household = None
-    if form.validate_on_submit() and _store_photo_or_error(form):
-        outcome = services.record_inspection(current_user, form, via="web")
+    if form.validate_on_submit():
+        outcome = records.submit_online(current_user, "inspection", form)
         if outcome.status != records.REJECTED:
-            db.session.commit()
             flash(_("Inspection saved."), "success")
             return see_other(url_for("rentals.show", household_id=int(form.household_id.data)))
-        db.session.rollback()
-        _outcome_errors(form, outcome)
     return render("rentals/inspection.html", "rentals/_inspection_form.html", form=form, household=household,
                   status=422)
 

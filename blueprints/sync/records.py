@@ -143,3 +143,34 @@ def save_once(user, kind: str, form, create: Callable[[], Any], *, commit: bool)
     if commit:
         db.session.commit()
     return Outcome(CREATED, record.id, record=record)
+
+
+def submit_online(user, kind: str, form) -> Outcome:
+    """The online POST of a validated field form: its photo first, then the registered service.
+
+    One path for every field form's view. On refusal nothing of the record stays (rollback) and
+    each message is put beside its field on `form` (or among the form's own errors).
+    """
+    from blueprints.sync import attachments
+
+    photo = form._fields.get("photo")
+    if photo is not None and getattr(photo.data, "filename", None):
+        try:
+            attachments.store_photo(user, photo.data, client_id=form.client_id.data)
+        except attachments.PhotoError as error:
+            db.session.rollback()
+            message = attachments.photo_message(error.code)
+            photo.errors = [*photo.errors, message]
+            return Outcome(REJECTED, errors={"photo": [message]})
+    outcome = KINDS[kind].service(user, form, via="online", commit=True)
+    if outcome.status == DUPLICATE:
+        db.session.commit()  # a retry may bring the photo the first try lost
+    elif outcome.status == REJECTED:
+        db.session.rollback()
+        for name, messages in outcome.errors.items():
+            target = form._fields.get(name)
+            if target is not None:
+                target.errors = [*target.errors, *messages]
+            else:
+                form.form_errors.extend(messages)
+    return outcome

@@ -51,7 +51,7 @@ def feedback(task_id: int):
             form.task_id.errors.append(_("This feedback is for another task."))
         else:
             outcome, status = _store_feedback(form)
-            if outcome is not None and outcome.status != records.REJECTED:
+            if outcome.status != records.REJECTED:
                 return see_other(url_for("tasks.show", task_id=task.id))
     db.session.refresh(task)
     return _feedback_box(task, form, status)
@@ -63,21 +63,11 @@ def _feedback_box(task, form, status):
                   action=ActionForm(), feedback=form, reason=ReasonForm(), now=None)
 
 
-def _store_feedback(form) -> tuple[records.Outcome | None, int]:
-    """Store the photo, then the feedback; on any refusal nothing stays and the form carries why."""
-    try:
-        if form.photo.data:
-            attachments.store_photo(current_user, form.photo.data, client_id=form.client_id.data)
-    except attachments.PhotoError as error:
-        db.session.rollback()
-        form.photo.errors.append(attachments.photo_message(error.code))
-        return None, 422
-    outcome = services.record_task_feedback(current_user, form, via="online", commit=True)
+def _store_feedback(form) -> tuple[records.Outcome, int]:
+    """Store the feedback through the field-record path; a refused step is a conflict (409)."""
+    outcome = records.submit_online(current_user, "task_feedback", form)
     if outcome.status != records.REJECTED:
         return outcome, 200
-    db.session.rollback()
-    for name, messages in outcome.errors.items():
-        getattr(form, name, form.client_id).errors.extend(messages)
     # A refused step (the task is confirmed or already done) is a conflict, a bad record id is not.
     return outcome, 409 if "task_id" in outcome.errors else 422
 
