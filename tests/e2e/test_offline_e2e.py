@@ -6,16 +6,17 @@ while offline can fire `online` and really send its queue (PITFALLS.md), so the 
 the network flip alone, decides when records may arrive. Every sync a test waits for is awaited
 through window.pinganOutbox.flush().
 """
-import io
-
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from extensions import db
+from blueprints.sync import routes as sync_routes
+from blueprints.sync.attachments import attachment_path
 from models import Attachment, CheckIn, PatrolPoint
 from tests.e2e.conftest import PHONE, login, new_page
 from tests.factories import PASSWORD
+from tests.test_sync_api import jpeg_with_gps
 
 HERE = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
 CHECK_IN = "/patrol/check-in"
@@ -36,9 +37,6 @@ def point(station):
     db.session.add(p)
     db.session.commit()
     return p
-
-
-CACHES = "async () => { const out = []; for (const k of await caches.keys()) { const c = await caches.open(k); out.push([k, (await c.keys()).map(r => r.url).filter(u => !u.includes('static'))]); } return out; }"
 
 
 def officer_context(browser, live_server, username="demo-officer"):
@@ -73,17 +71,18 @@ def go_online(live_server, context):
     live_server.app.config["SYNC_REFUSE"] = False
 
 
-def check_in_offline(page, note="", point_id=None, qr=""):
+def check_in_offline(page, note="", point_id=None, qr="", photo=None):
     """Fill and submit the check-in form with no network; wait for the 'saved on this phone' note."""
     page.wait_for_selector("#position[data-state=ok]")
+    page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
     if point_id:
         page.select_option("#point_id", str(point_id))
     if qr:
-        page.locator("#qr-entry summary").click()
         page.fill("#qr_token", qr)
     if note:
-        page.locator("#extra summary").click()
         page.fill("#note", note)
+    if photo:
+        page.set_input_files("#photo", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": photo}])
     before = page.locator(".outbox-saved").count() and page.inner_text(".outbox-saved")
     page.click("#checkin-submit")
     page.wait_for_function("(before) => { const n = document.querySelector('.outbox-saved');"
@@ -133,4 +132,177 @@ def test_offline_check_ins_survive_closing_and_arrive_exactly_once(browser, live
     assert page.inner_text("#last-sync") not in ("—", "尚未同步")
     assert flush(page)["status"] == "idle"
     assert len(check_ins()) == 2, "a second flush sends nothing again"
+    context.close()
+
+
+def count(page) -> int:
+    return page.evaluate("window.pinganOutbox.count()")
+
+
+def test_server_errors_on_the_first_flushes_lose_nothing(browser, live_server, station, point, monkeypatch):
+    """503 (with Retry-After), then a 500: the record stays queued and arrives once afterwards."""
+    page, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    check_in_offline(page, point_id=point.id)
+    real, calls = sync_routes.save_items, []
+
+    def fails_once(user, items):
+        calls.append(len(items))
+        if len(calls) == 1:
+            raise RuntimeError("the server fell over")
+        return real(user, items)
+
+    monkeypatch.setattr(sync_routes, "save_items", fails_once)
+    context.set_offline(False)  # reachable, but sync refused: 503 + Retry-After
+    settle(page)
+    refused = flush(page)
+    assert refused["status"] == "busy" and refused["retryAfter"] == 5
+    assert count(page) == 1 and check_ins() == []
+
+    live_server.app.config["SYNC_REFUSE"] = False
+    assert flush(page)["status"] == "busy"  # the 500
+    assert calls == [1] and count(page) == 1 and check_ins() == []
+    assert page.get_attribute("#outbox-badge", "data-state") == "waiting"
+
+    assert flush(page)["sent"] == 1
+    assert len(check_ins()) == 1 and count(page) == 0
+    context.close()
+
+
+def test_two_tabs_flushing_at_once_send_each_record_once(browser, live_server, station, point, monkeypatch):
+    """Two tabs come online together and both flush: the lock lets one send; three records, once."""
+    page_a, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    for n in range(3):
+        check_in_offline(page_a, note=f"第{n}次", point_id=point.id)
+    page_b = context.new_page()
+    page_b.goto(CHECK_IN)
+    settle(page_b)
+    assert count(page_b) == 3
+    real, received = sync_routes.save_items, []
+
+    def counting(user, items):
+        received.extend(item.client_id for item in items)
+        return real(user, items)
+
+    monkeypatch.setattr(sync_routes, "save_items", counting)
+    go_online(live_server, context)  # `online` fires in both tabs
+    page_a.evaluate("() => { window.__flush = window.pinganOutbox.flush(); }")
+    page_b.evaluate("() => { window.__flush = window.pinganOutbox.flush(); }")
+    page_a.evaluate("() => window.__flush")
+    page_b.evaluate("() => window.__flush")
+    settle(page_a)
+    settle(page_b)
+    assert len(check_ins()) == 3
+    assert sorted(received) == sorted(set(received)) and len(received) == 3, "no record was sent twice"
+    assert count(page_a) == 0 and count(page_b) == 0
+    context.close()
+
+
+def test_expired_session_pauses_the_queue_until_the_same_officer_logs_in(browser, live_server, station, point):
+    """401 pauses; another officer logging in on the phone does not send it; the owner's login does."""
+    page, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    check_in_offline(page, point_id=point.id, note="会话过期")
+    station.officer.session_version += 1  # e.g. the password was changed on another device
+    db.session.commit()
+    go_online(live_server, context)
+    settle(page)
+    assert flush(page)["status"] == "paused"
+    assert count(page) == 1 and check_ins() == []
+
+    login(page, "officer-b", PASSWORD)  # a colleague uses the phone
+    settle(page)
+    page.goto("/outbox")
+    page.wait_for_selector("#outbox-page[data-state=ready]")
+    assert "1" in page.inner_text("#outbox-others")
+    assert flush(page)["status"] == "idle" and check_ins() == [], "never sent under another account"
+
+    page.goto("/me")
+    page.click("#logout-form button[type=submit]")
+    page.wait_for_url("**/auth/login**")
+    page.wait_for_function("async () => !(await caches.keys()).some(k => k.startsWith('pingan-pages-'))")
+
+    login(page, "demo-officer", PASSWORD)  # the owner again: the page load flush sends it
+    settle(page)
+    page.wait_for_function("async () => (await window.pinganOutbox.count()) === 0")
+    rows = check_ins()
+    assert len(rows) == 1 and rows[0].officer_id == station.officer.id and rows[0].note == "会话过期"
+    context.close()
+
+
+def test_rejected_record_can_be_fixed_and_another_discarded(browser, live_server, station, point):
+    """A code the server refuses puts the record in 'needs attention': fixed and re-sent, or discarded."""
+    page, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    check_in_offline(page, point_id=point.id, qr="99-123456", note="修正后发送")
+    check_in_offline(page, point_id=point.id, qr="98-654321", note="不要了")
+    go_online(live_server, context)
+    settle(page)
+    flush(page)  # (the `online` event may have flushed first: look at the end state)
+    states = page.evaluate("async () => (await window.pinganOutbox.items()).map(i => i.state)")
+    assert states == ["rejected", "rejected"] and check_ins() == []
+    page.goto("/outbox")
+    page.wait_for_selector("#outbox-page[data-state=ready]")
+    assert page.get_attribute("#outbox-badge", "data-state") == "attention"
+    keep = page.locator("#outbox-rejected li", has_text="修正后发送")
+    assert keep.locator(".error").count() >= 1, "the server's message is shown next to the field"
+    keep.locator("input[name=qr_token]").fill("")
+    keep.locator("button.resend").click()
+    page.wait_for_function("async () => (await window.pinganOutbox.items()).length === 1")
+    drop = page.locator("#outbox-rejected li", has_text="不要了")
+    drop.locator("button.discard").click()
+    assert count(page) == 1, "one tap only arms the discard"
+    drop.locator("button.discard").click()
+    page.wait_for_selector("#outbox-badge[data-state=idle]", state="attached")
+    settle(page)
+    rows = check_ins()
+    assert [(r.note, r.point_id, r.method) for r in rows] == [("修正后发送", point.id, "gps")]
+    assert "没有需要处理的记录" in page.inner_text("#outbox-rejected")
+    context.close()
+
+
+def test_photo_taken_offline_arrives_cleaned(browser, live_server, station, point):
+    """A photo queued as a Blob goes first to /api/sync/attachments and is linked: JPEG, no EXIF."""
+    page, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    photo = jpeg_with_gps()
+    check_in_offline(page, point_id=point.id, photo=photo)
+    page.close()
+    go_online(live_server, context)
+    page = context.new_page()
+    page.goto(CHECK_IN)
+    settle(page)
+    flush(page)
+    rows = check_ins()
+    assert len(rows) == 1 and rows[0].photo_id is not None
+    stored = db.session.get(Attachment, rows[0].photo_id)
+    image = Image.open(attachment_path(stored))
+    assert image.format == "JPEG" and image.size == (64, 48) and not image.getexif()
+    assert stored.client_id == rows[0].client_id and stored.user_id == station.officer.id
+    context.close()
+
+
+def test_service_worker_update_keeps_waiting_records(browser, live_server, station, point, monkeypatch):
+    """A new worker version activates (old shell deleted) while a record waits: it still arrives."""
+    page, context = officer_context(browser, live_server)
+    go_offline(live_server, context)
+    check_in_offline(page, point_id=point.id)
+    old_shell = page.evaluate("async () => (await caches.keys()).find(k => k.startsWith('pingan-shell-'))")
+    monkeypatch.setitem(live_server.app.config, "APP_VERSION", "e2e-next")
+    context.set_offline(False)  # sync still refused: the record keeps waiting
+    page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).update()")
+    page.wait_for_function("async (old) => { const keys = await caches.keys();"
+                           " return !keys.includes(old) && keys.some(k => k.startsWith('pingan-shell-')); }",
+                           arg=old_shell)
+    assert count(page) == 1
+
+    go_offline(live_server, context)
+    response = page.reload()  # the new worker serves the kept form page
+    assert response.from_service_worker and page.locator("#checkin-form").count() == 1
+    settle(page)
+    assert count(page) == 1
+    go_online(live_server, context)
+    flush(page)
+    assert len(check_ins()) == 1 and count(page) == 0
     context.close()
