@@ -64,7 +64,9 @@
     general.forEach(function (key) {
       item.errors[key].forEach(function (m) { form.appendChild(el("p", { "class": "error" }, m)); });
     });
-    Object.keys(item.data).forEach(function (key) {
+    // The fields the server named are the ones to fix; without any, every field is offered.
+    var named = Object.keys(item.data).filter(function (key) { return (item.errors || {})[key]; });
+    (named.length ? named : Object.keys(item.data)).forEach(function (key) {
       if (Array.isArray(item.data[key])) return;
       var id = "fix-" + item.client_id + "-" + key, wrap = el("div", { "class": "field" });
       wrap.appendChild(el("label", { "class": "label", "for": id }, FIELDS[key] || key));

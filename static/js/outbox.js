@@ -73,6 +73,8 @@
     }
     note.className = "flash outbox-saved flash-" + level;
     note.textContent = text;
+    // The officer tapped the button at the bottom: bring the note (and the fresh form) into view.
+    if (note.scrollIntoView) note.scrollIntoView({ block: "center" });
   }
 
   /* Keep the form's record on this phone, tell the officer, and open a fresh form. */
