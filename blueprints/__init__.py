@@ -12,6 +12,7 @@ BLUEPRINTS = (
     ("sync", None),
     ("pwa", None),
     ("tasks", "/tasks"),
+    ("command", "/command"),
     ("residents", "/residents"),
     ("rentals", "/rentals"),
 )

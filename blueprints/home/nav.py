@@ -8,6 +8,8 @@ from models.users import CASE, COMMAND, COMMUNITY, LEADER
 # so the list can name features before they land.
 NAV = (
     ("home.index", _l("Home"), "home", (COMMUNITY, COMMAND, CASE, LEADER)),
+    ("command.index", _l("Command room"), "chart", (COMMAND, LEADER)),
+    ("command.analysis_page", _l("Analysis"), "chart", (COMMAND, LEADER)),
     ("patrol.check_in", _l("Check in"), "pin", (COMMUNITY,)),
     ("patrol.today", _l("Patrols"), "list", (COMMUNITY,)),
     ("patrol.feed", _l("Check-ins"), "list", (COMMAND, LEADER)),

@@ -1,0 +1,136 @@
+"""The rentals ledger on the command room's screen and in its analysis: registrations, inspections,
+households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import case, extract, func, select
+from sqlalchemy.orm import joinedload
+
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
+from blueprints.rentals import ledger
+from extensions import db
+from models import Address, Inspection, RentalHousehold, Tenancy
+
+H = RentalHousehold
+LAYER_LIMIT = 500
+
+
+def version(today):
+    station = today.user.station_id
+    return [select(func.max(H.id)).where(H.station_id == station).scalar_subquery(),
+            select(func.max(Inspection.id)).where(Inspection.station_id == station).scalar_subquery(),
+            select(func.max(Tenancy.id)).where(Tenancy.station_id == station).scalar_subquery()]
+
+
+def counts(today):
+    station = today.user.station_id
+    registered, inspected = db.session.execute(select(
+        select(func.count(H.id)).where(H.station_id == station, H.registered_on == today.day).scalar_subquery(),
+        select(func.count(Inspection.id)).where(Inspection.station_id == station,
+                                                Inspection.inspected_on == today.day).scalar_subquery())).one()
+    index = url_for("rentals.index")
+    return [Count("registrations", _("Rental registrations"), registered or 0, 30, index),
+            Count("inspections", _("Inspections"), inspected or 0, 40, index)]
+
+
+def layers(today):
+    """Households whose inspection is overdue, at their address's position."""
+    # The ledger's own rule expression (not a copy), so the map and the ledger agree.
+    overdue = ledger._flags(today.day, ledger.Rules.from_config())["inspection_overdue"]
+    rows = db.session.execute(
+        select(H.id, H.last_inspected_on, Address.lat, Address.lon, Address.community, Address.street,
+               Address.building, Address.unit, Address.room)
+        .join(Address, Address.id == H.address_id)
+        .where(H.station_id == today.user.station_id, overdue, Address.lat.is_not(None))
+        .order_by(H.id).limit(LAYER_LIMIT)).all()
+    markers = []
+    for household_id, last, lat, lon, *parts in rows:
+        lat, lon = today.position(lat, lon)
+        address = " ".join(p for p in parts if p)
+        last_text = _("last inspected %(day)s", day=last.isoformat()) if last else _("never inspected")
+        markers.append({"lat": lat, "lon": lon, "alert": True, "url": url_for("rentals.show", household_id=household_id),
+                        "label": f"{address} · {last_text}"})
+    return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40)]
+
+
+def feed(today, limit):
+    """Households registered and inspections recorded since the start of the day (synced ones too)."""
+    station = today.user.station_id
+    items = []
+    # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
+    # key walk stops after `limit` rows (created_at has no index).
+    for h in db.session.scalars(select(H).options(joinedload(H.address)).where(H.station_id == station)
+                                .order_by(H.id.desc()).limit(limit)):
+        if h.created_at < today.start:
+            break
+        items.append(FeedItem(h.created_at, _("Rental"), _("Registered %(address)s", address=h.address.label),
+                              url=url_for("rentals.show", household_id=h.id), recorded_at=h.recorded_at))
+    for i in db.session.scalars(select(Inspection).options(
+            joinedload(Inspection.household).joinedload(H.address), joinedload(Inspection.officer)).where(
+            Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)):
+        if i.created_at < today.start:
+            break
+        items.append(FeedItem(i.created_at, _("Inspection"), _("Inspected %(address)s", address=i.household.address.label),
+                              i.officer.name if i.officer else "", url_for("rentals.show", household_id=i.household_id),
+                              recorded_at=i.recorded_at))
+    return items
+
+
+def grid_today(today):
+    """Per grid: today's registrations and inspections, and households overdue now (the ledger's report)."""
+    station = today.user.station_id
+    registered = db.session.execute(select(H.grid_id, func.count(H.id)).where(
+        H.station_id == station, H.registered_on == today.day).group_by(H.grid_id)).all()
+    inspected = db.session.execute(select(H.grid_id, func.count(Inspection.id)).join(H, H.id == Inspection.household_id)
+                                   .where(Inspection.station_id == station, Inspection.inspected_on == today.day)
+                                   .group_by(H.grid_id)).all()
+    report = ledger.grid_report(today.user, today.day)
+    return [Column("registrations", _("Registrations"), dict(registered), order=30),
+            Column("inspections", _("Inspections"), dict(inspected), order=40),
+            Column("inspection_overdue", _("Inspection overdue"), {r["id"]: r["inspection_overdue"] for r in report},
+                   order=45, better="down")]
+
+
+def measures(period):
+    """Per grid over the period: households registered, tenants registered (and late), inspections."""
+    station = period.user.station_id
+    rules = ledger.Rules.from_config()
+    households = dict(db.session.execute(select(H.grid_id, func.count(H.id)).where(
+        H.station_id == station, H.registered_on >= period.start, H.registered_on <= period.end)
+        .group_by(H.grid_id)).all())
+    tenants = db.session.execute(
+        select(H.grid_id, func.count(Tenancy.id),
+               func.sum(case((Tenancy.registration_delay_days > rules.registration_days, 0), else_=1)))
+        .join(H, H.id == Tenancy.household_id)
+        .where(Tenancy.station_id == station, Tenancy.registered_on >= period.start,
+               Tenancy.registered_on <= period.end).group_by(H.grid_id)).all()
+    inspections = dict(db.session.execute(
+        select(H.grid_id, func.count(Inspection.id)).join(H, H.id == Inspection.household_id)
+        .where(Inspection.station_id == station, Inspection.inspected_on >= period.start,
+               Inspection.inspected_on <= period.end).group_by(H.grid_id)).all())
+    return [Column("registrations", _("Rentals registered"), households, order=30, better="up"),
+            Column("tenants_on_time", _("Tenants registered on time"), {g: int(on or 0) for g, _n, on in tenants},
+                   of={g: n for g, n, _on in tenants}, order=31, better="up"),
+            Column("inspections", _("Inspections"), inspections, order=32, better="up")]
+
+
+def snapshot(today):
+    """The ledger's compliance per grid as it stands today (not compared: the ledger keeps no history)."""
+    report = ledger.grid_report(today.user, today.day)
+    return [Column(name, label, {r["id"]: r[name] for r in report}, order=40 + n, better="down")
+            for n, (name, label) in enumerate(ledger.flag_labels().items())]
+
+
+def hours(period):
+    """Registrations and inspections by local weekday and hour (of the device's recorded time)."""
+    cells: dict = {}
+    for model in (H, Inspection):
+        dow, hour = extract("dow", model.recorded_at), extract("hour", model.recorded_at)
+        rows = db.session.execute(select(dow, hour, func.count(model.id)).where(
+            model.station_id == period.user.station_id, model.recorded_at >= period.start_utc,
+            model.recorded_at < period.end_utc).group_by(dow, hour)).all()
+        add_hours(cells, rows)
+    return cells
+
+
+register(Source("rentals", version=version, counts=counts, layers=layers, feed=feed, grid_today=grid_today,
+                measures=measures, snapshot=snapshot, hours=hours))

@@ -1,0 +1,86 @@
+"""Command room views: the one screen and its refresh, the analysis with its Excel and print versions."""
+import io
+
+from flask import current_app, make_response, request, send_file, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from blueprints.command import analysis, bp, screen
+from blueprints.command.forms import AnalysisForm
+from models.users import COMMAND, LEADER
+from web import render, requires, wants_fragment
+
+ROLES = (COMMAND, LEADER)
+REFRESH_SECONDS = 15  # the screen's poll: an idle poll is one small query
+
+
+def _screen_context(today, version: str) -> dict:
+    seconds = current_app.config.get("COMMAND_REFRESH_SECONDS", REFRESH_SECONDS)
+    return {"screen": screen.build(today), "version": version, "refresh": f"every {seconds}s",
+            "poll_url": url_for("command.live", v=version), "tile_url": current_app.config.get("MAP_TILE_URL", "")}
+
+
+@bp.get("/")
+@requires(*ROLES)
+def index():
+    """The one screen: today's counts, the map with its layers, the activity feed, the grid table."""
+    today = screen.today_for(current_user)
+    return render("command/index.html", **_screen_context(today, screen.version(today, str(get_locale()))))
+
+
+@bp.get("/live")
+@requires(*ROLES)
+def live():
+    """The screen's refresh: 304/204 when nothing changed since version `v` (one query), else the fragment."""
+    today = screen.today_for(current_user)
+    version = screen.version(today, str(get_locale()))
+    etag = f'"command-{version}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = make_response("", 304)
+    elif request.args.get("v") == version and wants_fragment():
+        response = make_response("", 204)  # htmx swaps nothing
+    else:
+        response = render("command/index.html", "command/_live.html", **_screen_context(today, version))
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("HX-Request")
+    return response
+
+
+def _analysis_form() -> AnalysisForm:
+    return AnalysisForm(request.args, today=screen.today_for(current_user).day)
+
+
+@bp.get("/analysis")
+@requires(*ROLES)
+def analysis_page():
+    """The analysis (研判) of a period per grid, compared with the period before, and the hour table."""
+    form = _analysis_form()
+    if not form.validate():
+        return render("command/analysis.html", "command/_analysis.html", form=form, report=None, status=422)
+    report = analysis.build(current_user, form.start.data, form.end.data)
+    return render("command/analysis.html", "command/_analysis.html", form=form, report=report)
+
+
+@bp.get("/analysis.xlsx")
+@requires(*ROLES)
+def analysis_export():
+    """The analysis as an Excel file (the export is audited)."""
+    form = _analysis_form()
+    if not form.validate():
+        return render("command/analysis.html", form=form, report=None, status=422)
+    data = analysis.export_xlsx(current_user, analysis.build(current_user, form.start.data, form.end.data))
+    name = f"analysis-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.xlsx"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/analysis/print")
+@requires(*ROLES)
+def analysis_print():
+    """The analysis as a printable A4 page (print CSS hides the navigation)."""
+    form = _analysis_form()
+    if not form.validate():
+        return render("command/analysis.html", form=form, report=None, status=422)
+    report = analysis.build(current_user, form.start.data, form.end.data)
+    return render("command/print.html", form=form, report=report)

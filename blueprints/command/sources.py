@@ -1,0 +1,167 @@
+"""The command room's hook: every feature feeds the one screen and the analysis through a Source.
+
+A feature adds itself with one line in its blueprint's __init__.py, e.g.
+
+    from blueprints.command.sources import Source, register
+    register(Source("visits", counts=..., layers=..., feed=...))
+
+Every callable is optional and receives a `Today` (the screen) or a `Period` (the analysis). A
+provider must cost a fixed number of queries whatever the amount of data (aggregate in SQL).
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from blueprints.home.services import LOCAL_TZ
+from domain.geo import wgs84_to_gcj02
+
+UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving: local = UTC + 8 h, all year
+
+
+@dataclass
+class Today:
+    """What a screen provider is given: who looks, the local day and its UTC bounds, the tiles' datum."""
+
+    user: object
+    day: date
+    start: datetime
+    end: datetime
+    now: datetime
+    crs: str = "wgs84"
+
+    def position(self, lat: float, lon: float) -> tuple[float, float]:
+        """A stored WGS-84 position as the map shows it (GCJ-02 on Amap/Tencent tiles)."""
+        return wgs84_to_gcj02(lat, lon) if self.crs == "gcj02" else (lat, lon)
+
+
+@dataclass
+class Period:
+    """What an analysis provider is given: the station's local days start..end and their UTC bounds."""
+
+    user: object
+    start: date
+    end: date
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The first instant after the period (exclusive bound)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def before(self) -> "Period":
+        """The period of the same length just before this one (what the analysis compares with)."""
+        return Period(self.user, self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+@dataclass
+class Count:
+    """One number of today's counts row; `order` places it (check-ins 10 ... flagged 70)."""
+
+    key: str
+    label: str
+    value: int
+    order: int = 100
+    url: str | None = None
+    alert: bool = False  # shown in red when above zero (flagged, overdue)
+
+
+@dataclass
+class Layer:
+    """A map layer: markers are dicts with lat, lon (display datum, see Today.position), label, url."""
+
+    key: str
+    label: str
+    color: str
+    markers: list[dict]
+    order: int = 100
+
+
+@dataclass
+class FeedItem:
+    """One line of the activity feed; `at` is when the server got it (the feed's order)."""
+
+    at: datetime
+    kind: str
+    text: str
+    who: str = ""
+    url: str | None = None
+    recorded_at: datetime | None = None
+    synced: bool = False  # recorded offline and synced in later
+    alert: bool = False
+
+
+@dataclass
+class Column:
+    """A per-grid column: values by grid id (None: no grid). With `of`, a rate values/of per grid."""
+
+    key: str
+    label: str
+    values: dict
+    of: dict | None = None
+    order: int = 100
+    better: str | None = None  # "up" or "down": which change is good news (for the comparison)
+
+    def total(self):
+        return sum(v or 0 for v in self.values.values())
+
+    def total_of(self):
+        return sum(v or 0 for v in (self.of or {}).values())
+
+
+@dataclass
+class Source:
+    """What one feature contributes. Screen: version, counts, layers, feed, grid_today (all take Today;
+    feed also a limit). Analysis: measures (Period -> compared columns), snapshot (Today -> "now"
+    columns, not compared), hours (Period -> {(weekday Mon=0, hour): [activity, flagged]})."""
+
+    name: str
+    version: Callable | None = None  # Today -> list of scalar SQL subqueries that change with the data
+    counts: Callable | None = None
+    layers: Callable | None = None
+    feed: Callable | None = None
+    grid_today: Callable | None = None
+    measures: Callable | None = None
+    snapshot: Callable | None = None
+    hours: Callable | None = None
+    extra: dict = field(default_factory=dict)
+
+
+SOURCES: list[Source] = []
+
+
+def register(source: Source) -> None:
+    """Add a feature's source once (a blueprint module may be imported by several apps in tests)."""
+    if all(s.name != source.name for s in SOURCES):
+        SOURCES.append(source)
+
+
+def local_weekday_hour(utc_weekday_sunday0: int, utc_hour: int) -> tuple[int, int]:
+    """The local (Mon=0 weekday, hour) of a UTC (weekday with Sunday=0, hour) bucket.
+
+    SQL groups by the UTC weekday and hour (`EXTRACT(dow/hour)`, portable through SQLAlchemy); a
+    fixed +8 h offset maps each UTC bucket onto exactly one local bucket, the next day after 16:00 UTC.
+    """
+    hour = utc_hour + UTC_OFFSET_HOURS
+    weekday = (utc_weekday_sunday0 + 6) % 7  # Monday = 0
+    if hour >= 24:
+        hour -= 24
+        weekday = (weekday + 1) % 7
+    return weekday, hour
+
+
+def add_hours(cells: dict, rows, flagged: bool = False) -> dict:
+    """Fold (utc dow, utc hour, n[, flagged n]) rows into {(weekday, hour): [activity, flagged]}."""
+    for row in rows:
+        key = local_weekday_hour(int(row[0]), int(row[1]))
+        cell = cells.setdefault(key, [0, 0])
+        cell[0] += int(row[2] or 0)
+        if flagged and len(row) > 3:
+            cell[1] += int(row[3] or 0)
+    return cells

@@ -1,0 +1,205 @@
+"""The command room's one screen: who may open it, what it shows, the cheap refresh, query counts."""
+import re
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+
+from blueprints.home.services import LOCAL_TZ
+from extensions import db
+from tests import factories
+from tests.test_patrol import HX, make_check_in, make_point, text
+from tests.test_patrol_reports import counted_queries
+
+TODAY = datetime.now(LOCAL_TZ).date()
+
+
+def at(day, hour, minute=0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def count_of(page: str, key: str) -> int:
+    """The number shown in one box of today's counts."""
+    box = re.search(r'id="count-%s".*?<dd>(.*?)</dd>' % key, page, re.S).group(1)
+    return int(re.sub(r"<[^>]+>", "", box).strip())
+
+
+def version_of(page: str) -> str:
+    return re.search(r'data-version="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def busy_day(station):
+    """Today: two check-ins in grid A (one flagged), a rental registered and inspected, an overdue task."""
+    market = make_point(station.station, station.grid_a, name="菜市场")
+    now = datetime.now(timezone.utc)
+    make_check_in(station.officer, market, now - timedelta(minutes=30))
+    make_check_in(station.officer, market, now - timedelta(minutes=5), flags="outside_geofence")
+    household = factories.make_household(station.station, station.grid_a, officer=station.officer,
+                                         registered_on=TODAY, last_inspected_on=None)
+    from models import Inspection
+    db.session.add(Inspection(station_id=station.station.id, household_id=household.id, officer_id=station.officer.id,
+                              inspected_on=TODAY))
+    db.session.commit()
+    overdue = factories.make_task(station.station, station.command, assignee=station.officer, due_in_hours=-2,
+                                  place="解放路12号", lat=35.8, lon=112.92, text="巡查夜市")
+    return market, household, overdue
+
+
+# --- roles ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("login", ["demo-officer", "demo-case"])
+def test_community_and_case_team_cannot_open_the_command_room(auth, client, station, login):
+    auth.login(login)
+    for url in ("/command/", "/command/live", "/command/analysis", "/command/analysis.xlsx",
+                "/command/analysis/print"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_logged_out_users_are_sent_to_login(client, station):
+    response = client.get("/command/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert client.get("/command/live", headers=HX).headers.get("HX-Redirect") == "/auth/login"
+
+
+@pytest.mark.parametrize("login", ["demo-command", "demo-leader"])
+def test_command_room_and_leaders_see_the_screen(auth, client, station, login):
+    auth.login(login)
+    response = client.get("/command/")
+    assert response.status_code == 200
+    page = text(response)
+    assert "指挥室" in page and 'id="command-map"' in page and 'class="wide command-room"' in page
+    assert "今天还没有记录" in page  # an empty feed says so
+
+
+def test_station_home_points_to_the_command_room(auth, client, station):
+    auth.login("demo-command")
+    assert 'id="open-command-room" href="/command/"' in text(client.get("/"))
+
+
+# --- what the screen shows ------------------------------------------------------------------------------
+
+def test_counts_feed_grid_table_and_map_layers_of_today(auth, client, station, busy_day):
+    market, household, overdue = busy_day
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    assert count_of(page, "checkins") == 2
+    assert count_of(page, "flagged") == 1
+    assert count_of(page, "registrations") == 1
+    assert count_of(page, "inspections") == 1
+    assert count_of(page, "overdue-tasks") == 1
+    assert 'id="count-flagged"' in page and re.search(r'class="count alert" id="count-flagged"', page)
+    feed = page.split('id="activity"')[1].split("</ol>")[0]
+    assert "菜市场" in feed and "张伟" in feed and household.address.label in feed
+    # Newest first: the flagged check-in 5 minutes ago comes before the one 30 minutes ago.
+    times = re.findall(r'<time datetime="[^"]+">(\d\d:\d\d)</time>', feed)
+    assert times == sorted(times, reverse=True)
+    row_a = re.search(r'<tr data-grid="%d">(.*?)</tr>' % station.grid_a.id, page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row_a, re.S)]
+    header = re.findall(r'<th scope="col">(.*?)</th>', page.split('id="grid-table"')[1].split("</thead>")[0])
+    assert dict(zip(header[1:], cells))["签到动态"] == "2"
+    assert dict(zip(header[1:], cells))["逾期指令"] == "1"
+    layers = {layer["key"]: layer for layer in
+              __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))}
+    assert len(layers["checkins"]["markers"]) == 2 and [m["alert"] for m in layers["checkins"]["markers"]] == [True, False]
+    assert len(layers["officers"]["markers"]) == 1
+    assert layers["tasks"]["markers"][0]["url"] == f"/tasks/{overdue.id}"
+
+
+def test_map_positions_are_converted_for_gcj02_tiles(app, auth, client, station, busy_day):
+    from domain.geo import wgs84_to_gcj02
+
+    market = busy_day[0]
+    auth.login("demo-command")
+    app.config["MAP_TILE_CRS"] = "gcj02"
+    try:
+        page = text(client.get("/command/"))
+    finally:
+        app.config["MAP_TILE_CRS"] = "wgs84"
+    layers = __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))
+    marker = next(layer for layer in layers if layer["key"] == "checkins")["markers"][0]
+    assert (marker["lat"], marker["lon"]) == pytest.approx(wgs84_to_gcj02(market.lat, market.lon))
+    assert marker["lat"] != pytest.approx(market.lat, abs=1e-4)
+
+
+def test_a_check_in_of_another_station_is_not_counted(auth, client, station, busy_day):
+    other = factories.make_station()
+    other_grid = factories.make_grid(other)
+    stranger = factories.make_user(other, grids=[other_grid])
+    make_check_in(stranger, make_point(other, other_grid, name="别处"), datetime.now(timezone.utc))
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    assert count_of(page, "checkins") == 2 and "别处" not in page
+
+
+# --- the refresh -------------------------------------------------------------------------------------------
+
+def test_refresh_answers_204_when_nothing_changed_and_the_fragment_when_something_did(auth, client, station, busy_day):
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    version = version_of(page)
+    idle = client.get(f"/command/live?v={version}", headers=HX)
+    assert idle.status_code == 204 and idle.data == b""
+    make_check_in(station.officer, busy_day[0], datetime.now(timezone.utc))
+    fresh = client.get(f"/command/live?v={version}", headers=HX)
+    assert fresh.status_code == 200
+    fragment = text(fresh)
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div id="command-live"')
+    assert count_of(fragment, "checkins") == 3 and version_of(fragment) != version
+    assert fresh.headers["Vary"] and "HX-Request" in fresh.headers["Vary"]
+
+
+def test_refresh_answers_304_to_a_matching_etag(auth, client, station, busy_day):
+    auth.login("demo-command")
+    first = client.get("/command/live", headers=HX)
+    etag = first.headers["ETag"]
+    assert client.get("/command/live", headers={**HX, "If-None-Match": etag}).status_code == 304
+    factories.make_task(station.station, station.command, assignee=station.officer)
+    changed = client.get("/command/live", headers={**HX, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_a_task_step_changes_the_version(auth, client, station, busy_day):
+    overdue = busy_day[2]
+    auth.login("demo-command")
+    version = version_of(text(client.get("/command/")))
+    overdue.status, overdue.updated_at = "done", datetime.now(timezone.utc) + timedelta(seconds=1)
+    db.session.commit()
+    fresh = client.get(f"/command/live?v={version}", headers=HX)
+    assert fresh.status_code == 200 and count_of(text(fresh), "overdue-tasks") == 0
+    assert count_of(text(fresh), "tasks-to-review") == 1
+
+
+def test_idle_refresh_is_one_query(auth, client, station, busy_day):
+    auth.login("demo-command")
+    version = version_of(text(client.get("/command/")))
+    with counted_queries() as statements:
+        assert client.get(f"/command/live?v={version}", headers=HX).status_code == 204
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) <= 3, selects  # the session's user (+ grids), then the one version statement
+
+
+# --- speed --------------------------------------------------------------------------------------------------
+
+def _more_data(station, point, n):
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        make_check_in(station.officer if i % 2 else station.officer_b, point, now - timedelta(minutes=i + 1),
+                      flags="poor_accuracy" if i % 3 == 0 else "")
+        factories.make_household(station.station, station.grid_a if i % 2 else station.grid_b,
+                                 registered_on=TODAY, address=factories.make_address(
+                                     station.station, station.grid_a, lat=35.79 + i / 1000, lon=112.92),
+                                 last_inspected_on=TODAY - timedelta(days=200))
+        factories.make_task(station.station, station.command, assignee=station.officer, lat=35.8, lon=112.9,
+                            due_in_hours=-1 if i % 2 else 5)
+
+
+def test_screen_query_count_does_not_grow_with_data(auth, client, station, busy_day):
+    auth.login("demo-command")
+    client.get("/command/")
+    with counted_queries() as few:
+        assert client.get("/command/").status_code == 200
+    _more_data(station, busy_day[0], 12)
+    with counted_queries() as many:
+        page = client.get("/command/")
+    assert page.status_code == 200 and count_of(text(page), "checkins") == 14
+    assert len(many) == len(few), (len(few), len(many))
