@@ -9,3 +9,4 @@ from models.sync import Attachment, SyncReceipt  # noqa: F401
 from models.tasks import Task, TaskEvent  # noqa: F401
 from models.types import UTCDateTime, utcnow  # noqa: F401
 from models.users import CASE, COMMAND, COMMUNITY, LEADER, ROLES, User  # noqa: F401
+from models.visits import FollowUp, Place, Visit  # noqa: F401

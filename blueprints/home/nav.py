@@ -18,6 +18,8 @@ NAV = (
     ("residents.index", _l("Residents"), "users", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("rentals.index", _l("Rentals"), "home", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("rentals.compliance", _l("Rental compliance"), "chart", (COMMAND, LEADER)),
+    ("visits.index", _l("Visits"), "user", (COMMUNITY, COMMAND, CASE, LEADER)),
+    ("visits.coverage_page", _l("Visit coverage"), "chart", (COMMAND, LEADER)),
     ("tasks.mine", _l("My tasks"), "list", (COMMUNITY, CASE)),
     ("tasks.index", _l("Tasks"), "list", (COMMAND, LEADER)),
     ("pwa.outbox", _l("Outbox"), "sync", (COMMUNITY, CASE)),

@@ -1,0 +1,225 @@
+"""Who to visit (focus residents, distance order, a time to try), coverage and its audited export, query counts."""
+import io
+import math
+import re
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import event, select
+
+from blueprints.home.services import LOCAL_TZ
+from blueprints.visits.timing import period_of, suggest_period
+from extensions import db
+from models import AuditEvent, FollowUp, Tenancy
+from tests import factories
+from tests.test_visits import HX, make_visit, text
+
+HERE = (35.7986, 112.9237)
+
+
+def north_of(metres: float) -> tuple[float, float]:
+    return HERE[0] + metres / 111_320, HERE[1]
+
+
+def focus_resident(station, grid, name, metres=100.0, tags=" elderly_alone ", **overrides):
+    lat, lon = north_of(metres)
+    address = factories.make_address(station, grid, lat=lat, lon=lon)
+    resident = factories.make_resident(station, address, name=name, **overrides)
+    resident.tags = tags  # the factory files everyone untagged
+    db.session.commit()
+    return resident
+
+
+@contextmanager
+def counting_queries():
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def officer(auth, client, station):
+    auth.login("demo-officer")
+    client.set_cookie("lang", "en")
+    return station.officer
+
+
+def plan_ids(client, query="") -> list[str]:
+    return re.findall(r'id="plan-resident-(\d+)"', text(client.get(f"/visits/plan{query}", headers=HX)))
+
+
+# --- who to visit --------------------------------------------------------------------------------------
+
+def test_focus_residents_not_visited_lately_are_listed(officer, client, station):
+    """Tags, overdue rentals and tasks make a focus resident; a visit in the last 30 days takes them off."""
+    s, a, b = station.station, station.grid_a, station.grid_b
+    alone = focus_resident(s, a, "独居甲")
+    wander = focus_resident(s, a, "走失乙", tags=" wander_risk ")
+    plain = focus_resident(s, a, "普通丙", tags=" ")
+    other_grid = focus_resident(s, b, "城西丁")
+    visited = focus_resident(s, a, "刚走访戊")
+    make_visit(officer, visited, datetime.now(timezone.utc) - timedelta(days=5))
+    long_ago = focus_resident(s, a, "很久己")
+    make_visit(officer, long_ago, datetime.now(timezone.utc) - timedelta(days=40))
+    tenant = focus_resident(s, a, "租客庚", tags=" ")
+    household = factories.make_household(s, a, registered_on=date.today() - timedelta(days=200))
+    db.session.add(Tenancy(station_id=s.id, household_id=household.id, resident_id=tenant.id,
+                           move_in=date.today() - timedelta(days=200), registered_on=date.today() - timedelta(days=200)))
+    tasked = focus_resident(s, a, "任务辛", tags=" ")
+    factories.make_task(s, station.command, assignee=officer, source=f"resident:{tasked.id}")
+    db.session.commit()
+
+    ids = plan_ids(client)
+    expected = {alone, wander, long_ago, tenant, tasked}
+    assert set(ids) == {str(r.id) for r in expected}
+    assert not {str(r.id) for r in (plain, other_grid, visited)} & set(ids)
+    page = text(client.get("/visits/plan"))
+    assert "Tenant of a rental overdue for inspection" in page and "Named in a task" in page
+    assert page.index("独居甲") < page.index("很久己"), "never visited comes before visited 40 days ago"
+
+
+def test_focus_days_come_from_the_config(app, officer, client, station):
+    resident = focus_resident(station.station, station.grid_a, "配置甲")
+    make_visit(officer, resident, datetime.now(timezone.utc) - timedelta(days=10))
+    assert plan_ids(client) == []
+    app.config["VISIT_FOCUS_DAYS"] = 7
+    try:
+        assert plan_ids(client) == [str(resident.id)]
+    finally:
+        app.config.pop("VISIT_FOCUS_DAYS")
+
+
+def test_nearest_first_from_where_i_stand(officer, client, station):
+    """Sorted by distance from ?lat=&lon=; beyond the radius (3 km) left out; no position: all of them."""
+    s, a = station.station, station.grid_a
+    far = focus_resident(s, a, "远", metres=2500)
+    near = focus_resident(s, a, "近", metres=80)
+    middle = focus_resident(s, a, "中", metres=900)
+    south = focus_resident(s, a, "南", metres=-400)
+    beyond = focus_resident(s, a, "太远", metres=8000)
+    ids = plan_ids(client, f"?lat={HERE[0]}&lon={HERE[1]}")
+    assert ids == [str(r.id) for r in (near, south, middle, far)]
+    page = text(client.get(f"/visits/plan?lat={HERE[0]}&lon={HERE[1]}", headers=HX))
+    assert "80 m" in page and "nearest first" in page
+    assert str(beyond.id) in plan_ids(client)
+    assert len(plan_ids(client, "?lat=abc&lon=1")) == 5, "a bad position is ignored, not an error"
+
+
+def test_no_one_home_keeps_the_resident_on_the_plan_with_a_time_to_try(officer, auth, client, station):
+    """Two unanswered morning visits: the plan suggests another part of the day."""
+    resident = focus_resident(station.station, station.grid_a, "白天不在")
+    for days, hour in ((3, 9), (1, 10)):
+        local = datetime.combine(date.today() - timedelta(days=days), datetime.min.time(), tzinfo=LOCAL_TZ)
+        make_visit(officer, resident, (local + timedelta(hours=hour)).astimezone(timezone.utc), outcome="no_one_home")
+    page = text(client.get("/visits/plan"))
+    assert f'id="suggestion-{resident.id}"' in page
+    assert "No one home 2 times (at 9, 10 h): try in the afternoon (12–17)." in page
+
+
+def test_timing_rules():
+    assert period_of(9) == "morning" and period_of(13) == "afternoon" and period_of(19) == "evening"
+    assert period_of(23) is None
+    assert suggest_period([]) is None
+    assert suggest_period([9, 10]) == "afternoon"
+    assert suggest_period([9, 13]) == "evening"
+    assert suggest_period([9, 13, 18, 19]) == "morning"
+    assert suggest_period([9, 14], met_hours=[19, 20]) == "evening", "met in the evening before: try that"
+
+
+def test_who_to_visit_query_count_does_not_grow(officer, client, station):
+    """Three statements for the plan whether 3 or 30 residents are due (plus login/session reads)."""
+    def run(query):
+        with counting_queries() as counter:
+            assert client.get(f"/visits/plan{query}", headers=HX).status_code == 200
+        return counter["n"]
+
+    for i in range(3):
+        resident = focus_resident(station.station, station.grid_a, f"甲{i}", metres=100 * i)
+        make_visit(officer, resident, datetime.now(timezone.utc) - timedelta(days=60), outcome="no_one_home")
+    small = (run(""), run(f"?lat={HERE[0]}&lon={HERE[1]}"))
+    for i in range(27):
+        resident = focus_resident(station.station, station.grid_a, f"乙{i}", metres=50 * i)
+        make_visit(officer, resident, datetime.now(timezone.utc) - timedelta(days=60), outcome="no_one_home")
+    assert len(plan_ids(client)) == 30
+    assert (run(""), run(f"?lat={HERE[0]}&lon={HERE[1]}")) == small
+
+
+# --- coverage --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def covered(station):
+    """Grid A: 2 households (1 visited 10 days ago), 2 focus residents (1 met 50 days ago, 1 not home)."""
+    s, a, officer = station.station, station.grid_a, station.officer
+    h1, _h2 = factories.make_household(s, a), factories.make_household(s, a)
+    make_visit(officer, focus_resident(s, a, "覆盖甲"), datetime.now(timezone.utc) - timedelta(days=50))
+    make_visit(officer, focus_resident(s, a, "覆盖乙"), outcome="no_one_home")
+    visit = make_visit(officer, focus_resident(s, a, "普通", tags=" "), subject_type="household",
+                       resident_id=None, household_id=h1.id,
+                       recorded_at=datetime.now(timezone.utc) - timedelta(days=10))
+    db.session.add(FollowUp(station_id=s.id, officer_id=officer.id, grid_id=a.id, visit_id=visit.id,
+                            subject_type="household", household_id=h1.id, due_on=date.today() - timedelta(days=3)))
+    db.session.commit()
+    return station
+
+
+def test_coverage_per_grid_and_officer(auth, client, covered):
+    auth.login("demo-command")
+    client.set_cookie("lang", "en")
+    page = text(client.get("/visits/coverage"))
+    row = page[page.index(f'id="coverage-grid-{covered.grid_a.id}"'):]
+    row = row[:row.index("</tr>")]
+    # households 2: 50 % in 30 and 90 days; focus 2: 0 % in 30, 50 % in 90 (no one home does not count).
+    assert re.findall(r"<td>(.*?)</td>", row)[1:8] == [
+        "2", "50%", "50%", "2", "0%", "50%", "2"]
+    assert 'class="tag overdue">1<' in row
+    officer_row = page[page.index(f'id="coverage-officer-{covered.officer.id}"'):]
+    assert officer_row.startswith(f'id="coverage-officer-{covered.officer.id}"><td>张伟</td><td>2</td><td>3</td><td>1</td>')
+
+
+@pytest.mark.parametrize("username, status", [("demo-officer", 403), ("demo-case", 403), ("demo-leader", 200)])
+def test_coverage_roles(auth, client, station, username, status):
+    auth.login(username)
+    assert client.get("/visits/coverage").status_code == status
+
+
+def test_coverage_export_is_excel_and_audited(auth, client, covered):
+    auth.login("demo-command")
+    response = auth.post("/visits/coverage/export")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(io.BytesIO(response.data))
+    names = [row[0] for row in book.worksheets[0].iter_rows(min_row=3, values_only=True)]
+    assert covered.grid_a.name in names
+    event_ = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert event_.user_id == covered.command.id and event_.detail["report"] == "visit_coverage"
+    assert client.post("/visits/coverage/export").status_code == 400, "no CSRF token, no export"
+
+
+def test_coverage_query_count_does_not_grow(auth, client, covered):
+    auth.login("demo-command")
+
+    def run():
+        with counting_queries() as counter:
+            assert client.get("/visits/coverage").status_code == 200
+        return counter["n"]
+
+    before = run()
+    s = covered.station
+    for i in range(20):
+        grid = covered.grid_a if i % 2 else covered.grid_b
+        make_visit(covered.officer, focus_resident(s, grid, f"多{i}"), outcome="met")
+        factories.make_household(s, grid)
+    assert run() == before
+
+
+def test_distance_helper_is_sane():
+    """The test's own geometry: 0.001 deg of latitude is ~111 m."""
+    assert math.isclose(north_of(111.32)[0] - HERE[0], 0.001, rel_tol=1e-6)
