@@ -15,6 +15,7 @@ BLUEPRINTS = (
     ("command", "/command"),
     ("residents", "/residents"),
     ("rentals", "/rentals"),
+    ("missing", "/missing"),
     ("visits", "/visits"),
 )
 

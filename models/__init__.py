@@ -1,6 +1,7 @@
 """All models, imported here so Alembic's autogenerate and create_all() see every table."""
 from models.audit import AuditEvent, audit  # noqa: F401
 from models.patrols import CheckIn, PatrolPoint  # noqa: F401
+from models.missing import AlertState, CaseEvent, MissingPersonCase, Sighting, VulnerableProfile  # noqa: F401
 from models.people import Resident  # noqa: F401
 from models.places import Address  # noqa: F401
 from models.rentals import Hazard, Inspection, RentalHousehold, Tenancy  # noqa: F401

@@ -141,3 +141,44 @@ def make_task(station, created_by, *, assignee=None, grid=None, status="assigned
                              recorded_at=now, created_at=now))
     db.session.commit()
     return task
+
+
+# --- missing persons ---------------------------------------------------------------------------------
+
+def make_profile(station, resident, **overrides):
+    """A vulnerable-person profile for a resident (tagged 走失风险)."""
+    from models.missing import VulnerableProfile
+
+    resident.tags = " wander_risk "
+    fields = {"station_id": station.id, "resident_id": resident.id, "risk": "dementia", "height_cm": 155,
+              "description": "白发，驼背，说话慢", "routines": "每天早上去城东菜市场", "places_found": []}
+    fields.update(overrides)
+    profile = VulnerableProfile(**fields)
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def make_missing_case(station, reported_by, *, status="open", minutes_ago=30, **overrides):
+    """A stored case with its 'reported' step; bumps the station's alert version like the service."""
+    from datetime import datetime, timedelta, timezone
+
+    from blueprints.missing import alerts
+    from models.missing import CaseEvent, MissingPersonCase
+
+    now = datetime.now(timezone.utc)
+    fields = {"station_id": station.id, "name": "李秀英", "sex": "female", "age": 78, "risk": "dementia",
+              "clothing": "蓝色外套，黑裤子", "last_seen_at": now - timedelta(minutes=minutes_ago),
+              "last_seen_place": "城东菜市场", "last_seen_lat": 35.7986, "last_seen_lon": 112.9237,
+              "status": status, "reported_by_id": reported_by.id, "created_at": now, "updated_at": now}
+    if status != "open":
+        fields.update(closed_at=now, closed_by_id=reported_by.id)
+    fields.update(overrides)
+    case = MissingPersonCase(**fields)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvent(case_id=case.id, station_id=station.id, user_id=reported_by.id, action="reported",
+                             created_at=now))
+    alerts.bump(station.id)
+    db.session.commit()
+    return case

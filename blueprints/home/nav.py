@@ -20,6 +20,7 @@ NAV = (
     ("rentals.compliance", _l("Rental compliance"), "chart", (COMMAND, LEADER)),
     ("visits.index", _l("Visits"), "user", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("visits.coverage_page", _l("Visit coverage"), "chart", (COMMAND, LEADER)),
+    ("missing.index", _l("Missing persons"), "alert", (COMMUNITY, COMMAND, CASE, LEADER)),
     ("tasks.mine", _l("My tasks"), "list", (COMMUNITY, CASE)),
     ("tasks.index", _l("Tasks"), "list", (COMMAND, LEADER)),
     ("pwa.outbox", _l("Outbox"), "sync", (COMMUNITY, CASE)),
