@@ -1,7 +1,7 @@
 """Missing persons (走失): vulnerable-person profiles, cases, sightings, case timeline, alert versions.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-29
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import models.types
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
