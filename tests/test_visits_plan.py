@@ -223,3 +223,32 @@ def test_coverage_query_count_does_not_grow(auth, client, covered):
 def test_distance_helper_is_sane():
     """The test's own geometry: 0.001 deg of latitude is ~111 m."""
     assert math.isclose(north_of(111.32)[0] - HERE[0], 0.001, rel_tol=1e-6)
+
+
+# --- the command room's screen and analysis ---------------------------------------------------------------
+
+def test_command_room_shows_todays_visits_and_overdue_follow_ups(auth, client, covered):
+    """The visits Source: today's count, the feed line, the map marker and the grid column."""
+    auth.login("demo-command")
+    client.set_cookie("lang", "en")
+    resident = focus_resident(covered.station, covered.grid_a, "今日走访")
+    visit = make_visit(covered.officer, resident, lat=HERE[0], lon=HERE[1])
+    page = text(client.get("/command/"))
+    assert f'/visits/{visit.id}' in page and "今日走访" in page and "Follow-ups overdue" in page
+    analysis = client.get("/command/analysis")
+    assert analysis.status_code == 200 and "Someone at home" in text(analysis)
+
+
+def test_command_screen_visits_queries_do_not_grow(auth, client, covered):
+    auth.login("demo-command")
+
+    def run():
+        with counting_queries() as counter:
+            assert client.get("/command/").status_code == 200
+        return counter["n"]
+
+    before = run()
+    for i in range(10):
+        make_visit(covered.officer, focus_resident(covered.station, covered.grid_a, f"屏{i}"), lat=HERE[0],
+                   lon=HERE[1])
+    assert run() == before

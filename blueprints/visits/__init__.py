@@ -5,7 +5,7 @@ bp = Blueprint("visits", __name__)
 
 from blueprints.home import services as home_services  # noqa: E402
 from blueprints.sync import records  # noqa: E402
-from blueprints.visits import routes, routes_reports, services  # noqa: E402,F401
+from blueprints.visits import command_source, routes, routes_reports, services  # noqa: E402,F401
 from blueprints.visits.forms import VisitForm  # noqa: E402
 
 # The visit is a field record: /api/sync validates it with the same form and saves it with the same
