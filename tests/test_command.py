@@ -203,3 +203,22 @@ def test_screen_query_count_does_not_grow_with_data(auth, client, station, busy_
         page = client.get("/command/")
     assert page.status_code == 200 and count_of(text(page), "checkins") == 14
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_an_open_missing_case_is_counted_mapped_and_in_the_feed(auth, client, station):
+    from models.missing import MissingPersonCase
+
+    now = datetime.now(timezone.utc)
+    case = MissingPersonCase(station_id=station.station.id, name="李桂英", risk="dementia", last_seen_at=now,
+                             last_seen_place="城东菜市场南门", last_seen_lat=35.7991, last_seen_lon=112.9241,
+                             status="open", reported_by_id=station.officer.id, created_at=now, updated_at=now,
+                             recorded_at=now)
+    db.session.add(case)
+    db.session.commit()
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    assert count_of(page, "missing-open") == 1
+    layers = __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))
+    missing = next(layer for layer in layers if layer["key"] == "missing")
+    assert missing["markers"][0]["url"] == f"/missing/{case.id}" and "城东菜市场南门" in missing["markers"][0]["label"]
+    assert "李桂英" in page.split('id="activity"')[1].split("</ol>")[0]
