@@ -30,7 +30,7 @@ SCALES = {
     "station": {"grids": 8, "officers": 15, "days": 365},
 }
 FEATURE_SEEDERS = ("blueprints.patrol.demo:seed", "blueprints.rentals.demo:seed",
-                   "blueprints.tasks.demo:seed", "blueprints.visits.demo:seed")
+                   "blueprints.tasks.demo:seed", "blueprints.visits.demo:seed", "blueprints.missing.demo:seed")
 
 
 @dataclass

@@ -438,3 +438,17 @@ def test_profile_roles_and_grids(client, auth, station, resident):
     auth.logout()
     auth.login("officer-b")  # another grid's officer: the ledger's scope applies
     assert client.get(f"/missing/profiles/{resident.id}").status_code == 404
+
+
+# --- demo ---------------------------------------------------------------------------------------------
+
+def test_demo_seeds_profiles_and_closed_repeat_episodes_but_no_open_case(app):
+    import demo
+
+    ctx = demo.seed("small", 5)
+    cases = db.session.scalars(select(MissingPersonCase)).all()
+    assert ctx.extra["missing"]["closed_cases"] == len(cases) > 0 and all(not c.is_open for c in cases)
+    profiles = db.session.scalars(select(VulnerableProfile)).all()
+    assert profiles and all("wander_risk" in p.resident.tag_list for p in profiles)
+    assert sum(len(p.places_found) for p in profiles) == sum(1 for c in cases if c.resident_id and c.status == "found")
+    assert db.session.get(AlertState, ctx.station.id).open_cases == 0
