@@ -350,3 +350,11 @@ def test_home_offers_the_visit_button_and_counts_follow_ups(officer, auth, clien
     home = text(client.get("/"))
     assert 'href="/visits/new"' in home
     assert 'id="follow-ups-due">1<' in text(client.get("/visits/"))
+
+
+def test_a_time_at_the_end_of_the_calendar_is_refused_not_a_crash(officer, auth, people):
+    """9999-12-31 23:59 UTC cannot be turned into Beijing time: a clear 422, never a 500."""
+    data = visit_data(people["mine"], recorded_at="9999-12-31T23:59:00+00:00", follow_up="y",
+                      follow_up_due="9999-12-31")
+    response = auth.post("/visits/", data, headers=HX)
+    assert response.status_code == 422 and 'id="recorded_at-error"' in text(response)

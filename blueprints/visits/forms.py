@@ -134,7 +134,9 @@ class VisitForm(FieldRecordMixin, FlaskForm):
                 self.follow_up_due.errors.append(_l("Give the date of the follow-up visit."))
             return False
         # "In the past" as the officer saw it: the day the visit was recorded (a synced visit may be old).
-        recorded = self.recorded_at.data if hasattr(self.recorded_at.data, "tzinfo") else utcnow()
+        recorded = self.recorded_at.data
+        if self.recorded_at.errors or not hasattr(recorded, "tzinfo"):
+            recorded = utcnow()  # a refused time (far future, unreadable) says nothing about "today"
         if due < local_day(recorded):
             self.follow_up_due.errors.append(_l("The follow-up date is in the past."))
             return False

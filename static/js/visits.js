@@ -113,7 +113,11 @@
   // A fresh form after the outbox queued the visit: its position is asked for again.
   document.addEventListener("pingan:queued", function () {
     var form = $("visit-form");
-    if (form) { delete form.dataset.located; showChosen(""); }
+    if (form) {
+      delete form.dataset.located;
+      $("subject_id").value = ""; // form.reset() keeps a hidden input's value: the next visit starts empty
+      showChosen("");
+    }
     init();
   });
 })();
