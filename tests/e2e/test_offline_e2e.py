@@ -6,6 +6,8 @@ while offline can fire `online` and really send its queue (PITFALLS.md), so the 
 the network flip alone, decides when records may arrive. Every sync a test waits for is awaited
 through window.pinganOutbox.flush().
 """
+import time
+
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -29,6 +31,15 @@ HAS_CHECK_IN_PAGE = """async () => {
 }"""
 
 
+CACHED_URLS = """async () => {
+  const urls = [];
+  for (const key of await caches.keys()) {
+    for (const request of await (await caches.open(key)).keys()) urls.push(request.url);
+  }
+  return urls;
+}"""
+
+
 @pytest.fixture
 def point(station):
     """A patrol point where the emulated phone stands."""
@@ -49,6 +60,14 @@ def officer_context(browser, live_server, username="demo-officer"):
     assert page.evaluate(HAS_CHECK_IN_PAGE)
     settle(page)
     return page, context
+
+
+def wait_until(page, script, arg=None, timeout=10.0):
+    """Poll an async page function until it is truthy (wait_for_function does not await promises)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        page.wait_for_timeout(50)
 
 
 def settle(page):
@@ -132,6 +151,26 @@ def test_offline_check_ins_survive_closing_and_arrive_exactly_once(browser, live
     assert page.inner_text("#last-sync") not in ("—", "尚未同步")
     assert flush(page)["status"] == "idle"
     assert len(check_ins()) == 2, "a second flush sends nothing again"
+    cached = page.evaluate(CACHED_URLS)
+    assert not any("/api/" in url for url in cached), "API answers are never cached"
+    context.close()
+
+
+def test_pages_marked_no_cache_are_never_kept(browser, live_server, station, point):
+    """A listed page answered with X-Pingan-No-Cache (e.g. showing a full ID number) is not stored."""
+    page, context = new_page(browser, live_server, PHONE, geolocation=HERE, permissions=["geolocation"])
+
+    def mark(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "x-pingan-no-cache": "1"})
+
+    context.route("**/outbox", mark)
+    login(page, "demo-officer", PASSWORD)
+    page.goto(CHECK_IN)
+    page.wait_for_function("() => window.pinganOutbox.offlineReady")
+    cached = page.evaluate(CACHED_URLS)
+    assert any(url.endswith("/patrol/check-in") for url in cached)
+    assert not any(url.endswith("/outbox") for url in cached)
     context.close()
 
 
@@ -221,11 +260,11 @@ def test_expired_session_pauses_the_queue_until_the_same_officer_logs_in(browser
     page.goto("/me")
     page.click("#logout-form button[type=submit]")
     page.wait_for_url("**/auth/login**")
-    page.wait_for_function("async () => !(await caches.keys()).some(k => k.startsWith('pingan-pages-'))")
+    wait_until(page, "async () => !(await caches.keys()).some(k => k.startsWith('pingan-pages-'))")
 
     login(page, "demo-officer", PASSWORD)  # the owner again: the page load flush sends it
     settle(page)
-    page.wait_for_function("async () => (await window.pinganOutbox.count()) === 0")
+    wait_until(page, "async () => (await window.pinganOutbox.count()) === 0")
     rows = check_ins()
     assert len(rows) == 1 and rows[0].officer_id == station.officer.id and rows[0].note == "会话过期"
     context.close()
@@ -249,7 +288,7 @@ def test_rejected_record_can_be_fixed_and_another_discarded(browser, live_server
     assert keep.locator(".error").count() >= 1, "the server's message is shown next to the field"
     keep.locator("input[name=qr_token]").fill("")
     keep.locator("button.resend").click()
-    page.wait_for_function("async () => (await window.pinganOutbox.items()).length === 1")
+    wait_until(page, "async () => (await window.pinganOutbox.items()).length === 1")
     drop = page.locator("#outbox-rejected li", has_text="不要了")
     drop.locator("button.discard").click()
     assert count(page) == 1, "one tap only arms the discard"
@@ -292,9 +331,8 @@ def test_service_worker_update_keeps_waiting_records(browser, live_server, stati
     monkeypatch.setitem(live_server.app.config, "APP_VERSION", "e2e-next")
     context.set_offline(False)  # sync still refused: the record keeps waiting
     page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).update()")
-    page.wait_for_function("async (old) => { const keys = await caches.keys();"
-                           " return !keys.includes(old) && keys.some(k => k.startsWith('pingan-shell-')); }",
-                           arg=old_shell)
+    wait_until(page, "async (old) => { const keys = await caches.keys();"
+               " return !keys.includes(old) && keys.some(k => k.startsWith('pingan-shell-')); }", old_shell)
     assert count(page) == 1
 
     go_offline(live_server, context)
