@@ -4,7 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("missing", __name__)
 
-from blueprints.home import services as home_services  # noqa: E402
 from blueprints.missing import routes, routes_case, routes_profiles, services  # noqa: E402,F401
 from blueprints.missing.forms import MissingReportForm, SightingForm  # noqa: E402
 from blueprints.sync import records  # noqa: E402
@@ -17,5 +16,3 @@ records.register(services.REPORT_KIND, MissingReportForm, services.record_report
                          "circumstances, reporter_name, reporter_phone")
 records.register(services.SIGHTING_KIND, SightingForm, services.record_sighting, page=None,
                  summary="Sighting of a missing person: case_id, seen_at, place, lat, lon (WGS-84), note")
-if services.station_counts not in home_services.STATION_PROVIDERS:
-    home_services.STATION_PROVIDERS.append(services.station_counts)

@@ -332,9 +332,3 @@ def now_local_input() -> str:
     """Now in Beijing time, as a datetime-local input shows it."""
     return datetime.now(timezone.utc).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
-
-# --- home page counts ---------------------------------------------------------------------------------
-
-def station_counts(user, start: datetime, end: datetime) -> dict:
-    """Open missing-person cases of the station (for the command room's screen)."""
-    return {"missing_open": alerts.current(user.station_id)[1]}
