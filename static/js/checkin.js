@@ -147,6 +147,14 @@
       scanButton.hidden = false;
       scanButton.addEventListener("click", scan);
     }
+    // A QR link opened offline is served from the cache without its query: read ?t= here.
+    var token = new URLSearchParams(window.location.search).get("t");
+    if (token && !$("qr_token").value) $("qr_token").value = token.slice(0, 300);
+    // The outbox resets the form after queuing it offline: bring back position and nearest point.
+    form.addEventListener("pingan:queued", function () {
+      if (select) delete select.dataset.userChose;
+      if (lastFix) applyFix(lastFix);
+    });
     // A fresh form after a check-in: show the last fix at once, then ask for a new one.
     if (lastFix) applyFix(lastFix);
     locate();

@@ -123,6 +123,7 @@ def test_offline_check_ins_survive_closing_and_arrive_exactly_once(browser, live
     first_id = page.input_value("[name=client_id]")
     assert check_in_offline(page, note="东门正常") == "已保存在本机，1 条待同步"
     assert page.input_value("[name=client_id]") != first_id, "the next form has a new record id"
+    assert page.input_value("#point_id") == str(point.id), "the nearest point is preselected again"
     assert check_in_offline(page, point_id=point.id) == "已保存在本机，2 条待同步"
     assert page.get_attribute("#outbox-badge", "data-state") == "waiting"
     assert page.inner_text("#outbox-badge .outbox-count") == "2"
