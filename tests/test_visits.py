@@ -358,3 +358,12 @@ def test_a_time_at_the_end_of_the_calendar_is_refused_not_a_crash(officer, auth,
                       follow_up_due="9999-12-31")
     response = auth.post("/visits/", data, headers=HX)
     assert response.status_code == 422 and 'id="recorded_at-error"' in text(response)
+
+
+def test_place_search_text_fits_its_column_for_long_names():
+    """A long place name with many pinyin readings still fits the column (PostgreSQL would refuse it)."""
+    from blueprints.visits.subjects import PLACE_SEARCH_MAX, place_search_text
+
+    text = place_search_text("长乐重庆行长朝阳和平银行单间解放路乐器行" * 2, "城东社区中心大街" * 5, "0356-5221234")
+    assert len(text) <= PLACE_SEARCH_MAX
+    assert "03565221234" in text and "城东社区中心大街" in text

@@ -58,11 +58,23 @@ def subject_label(subject_type: str, record) -> str:
     return record.name
 
 
+PLACE_SEARCH_MAX = 400  # the column's length (models.visits.Place.search)
+
+
 def place_search_text(name: str, address: str = "", contact: str | None = "") -> str:
-    """The prepared search column of a place: ` name pinyin... initials... address contact `."""
-    keys = [name.replace(" ", "").lower(), *search_text(name).split(), (address or "").replace(" ", "").lower(),
-            "".join(ch for ch in (contact or "") if ch.isdigit())]
-    return " " + " ".join(dict.fromkeys(k for k in keys if k)) + " "
+    """The prepared search column of a place: ` name address contact pinyin... initials... `.
+
+    Pinyin keys come last, likeliest reading first, so when a long name's many readings would
+    overflow the column only the unlikeliest readings are dropped (a whole key at a time).
+    """
+    keys = [name.replace(" ", "").lower(), (address or "").replace(" ", "").lower(),
+            "".join(ch for ch in (contact or "") if ch.isdigit()), *search_text(name).split()]
+    text = " "
+    for key in dict.fromkeys(k for k in keys if k):
+        if len(text) + len(key) + 1 > PLACE_SEARCH_MAX:
+            break
+        text += key + " "
+    return text
 
 
 def can_see_place(user, place: Place | None) -> bool:
