@@ -145,3 +145,22 @@ def test_today_and_31_day_report_query_counts_do_not_grow_with_check_ins(auth, c
     auth.login("demo-officer")
     assert _queries(client, "/patrol/today") == today_small
     assert today_small <= 10 and report_small <= 12
+
+
+@pytest.mark.parametrize("grid", [None, "a"])
+def test_report_totals_without_the_daily_rows_match_the_day_by_day_sums(station, week, grid):
+    """The page's totals (summed in SQL, no day rows built) equal the sums of the day-by-day rows:
+    the per-point daily cap, the night market's window, a flagged one, and a point-less check-in."""
+    from blueprints.patrol import reports
+
+    make_check_in(station.officer, None, at(TODAY - timedelta(days=2), 11))  # no point: first grid only
+    grid_id = station.grid_a.id if grid else None
+    start = TODAY - timedelta(days=6)
+    full = reports.compliance(station.station.id, start, TODAY, grid_id)
+    totals = reports.compliance(station.station.id, start, TODAY, grid_id, daily=False)
+    assert totals.daily == [] and totals.daily_count == full.daily_count == len(full.daily) > 0
+    assert [(r.officer.id, r.grid.id, r.tally) for r in totals.by_officer] == \
+        [(r.officer.id, r.grid.id, r.tally) for r in full.by_officer]
+    assert [(g.id, t) for g, t in totals.by_grid] == [(g.id, t) for g, t in full.by_grid]
+    zhang = next(r.tally for r in totals.by_officer if r.officer.id == station.officer.id)
+    assert (zhang.required, zhang.done, zhang.check_ins) == (21, 3, 6)

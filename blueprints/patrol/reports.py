@@ -57,14 +57,14 @@ class Report:
     daily: list[ReportRow]
     by_officer: list[ReportRow]
     by_grid: list[tuple[Grid, Tally]]
+    daily_count: int = 0  # rows of the day-by-day table (also when `daily` was not built)
 
 
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def compliance(station_id: int, start: date, end: date, grid_id: int | None = None) -> Report:
-    """Required vs done, outside-window and flagged check-ins of each community officer, per day."""
+def _officers_and_points(station_id: int):
     grids = {g.id: g for g in db.session.scalars(select(Grid).where(Grid.station_id == station_id))}
     points = list(db.session.scalars(select(PatrolPoint).where(PatrolPoint.station_id == station_id)))
     point_grid = {p.id: p.grid_id for p in points}
@@ -72,13 +72,34 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
     officers = [o for o in db.session.scalars(
         select(User).options(selectinload(User.grids))
         .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True)).order_by(User.name))]
+    required_by_grid = defaultdict(int)
+    for point_id, n in required.items():
+        required_by_grid[point_grid[point_id]] += n
+    return grids, point_grid, required, officers, required_by_grid
 
+
+def _per_point_day(station_id: int, start: date, end: date):
+    """Check-in counts per officer, point and local day (the day's done count is capped per point)."""
     done, outside = done_counts()
     flagged = func.sum(case((CheckIn.flags != "", 1), else_=0))
-    counts = db.session.execute(
-        select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done, outside, flagged, func.count())
-        .where(CheckIn.station_id == station_id, CheckIn.local_day >= start, CheckIn.local_day <= end)
-        .group_by(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day)).all()
+    return (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
+                   outside.label("outside"), flagged.label("flagged"), func.count().label("n"))
+            .where(CheckIn.station_id == station_id, CheckIn.local_day >= start, CheckIn.local_day <= end)
+            .group_by(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day))
+
+
+def compliance(station_id: int, start: date, end: date, grid_id: int | None = None, daily: bool = True) -> Report:
+    """Required vs done, outside-window and flagged check-ins of each community officer, per day.
+
+    With daily=False the day-by-day rows are not built (report.daily is empty, report.daily_count
+    still says how many there are): the totals per officer and per grid come from one query that
+    caps each day's done count per point in SQL and sums per officer and point.
+    """
+    grids, point_grid, required, officers, required_by_grid = _officers_and_points(station_id)
+    days = days_between(start, end)
+    if not daily:
+        return _totals(station_id, start, end, grid_id, grids, point_grid, officers, required_by_grid, days)
+    counts = db.session.execute(_per_point_day(station_id, start, end)).all()
     seen = defaultdict(Tally)  # (officer, grid or None, day) -> counts from check-ins
     for officer_id, point_id, day, n_done, n_outside, n_flagged, n_all in counts:
         tally = seen[(officer_id, point_grid.get(point_id), day)]
@@ -88,25 +109,54 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
         tally.flagged += int(n_flagged or 0)
         tally.check_ins += int(n_all)
 
-    required_by_grid = defaultdict(int)
-    for point_id, n in required.items():
-        required_by_grid[point_grid[point_id]] += n
-    daily, by_officer, by_grid = [], {}, {}
+    daily_rows, by_officer, by_grid = [], {}, {}
     for officer in officers:
         officer_grids = [g for g in officer.grids if grid_id in (None, g.id)]
         for index, grid in enumerate(officer_grids):
             total = by_officer.setdefault((officer.id, grid.id), ReportRow(None, officer, grid))
-            for day in days_between(start, end):
+            for day in days:
                 tally = Tally(required=required_by_grid[grid.id])
                 tally.add(seen.get((officer.id, grid.id, day), Tally()))
                 if index == 0:  # check-ins without a point count once, in the officer's first grid
                     tally.add(seen.get((officer.id, None, day), Tally()))
-                daily.append(ReportRow(day, officer, grid, tally))
+                daily_rows.append(ReportRow(day, officer, grid, tally))
                 total.tally.add(tally)
                 by_grid.setdefault(grid.id, (grids[grid.id], Tally()))[1].add(tally)
-    daily.sort(key=lambda row: (row.day, row.grid.code, row.officer.name))
-    return Report(start, end, daily, list(by_officer.values()),
-                  sorted(by_grid.values(), key=lambda item: item[0].code))
+    daily_rows.sort(key=lambda row: (row.day, row.grid.code, row.officer.name))
+    return Report(start, end, daily_rows, list(by_officer.values()),
+                  sorted(by_grid.values(), key=lambda item: item[0].code), len(daily_rows))
+
+
+def _totals(station_id, start, end, grid_id, grids, point_grid, officers, required_by_grid, days) -> Report:
+    """The same totals as the day-by-day path, summed in SQL per officer and point (one row each)."""
+    per_day = _per_point_day(station_id, start, end).subquery()
+    cap = PatrolPoint.required_per_day
+    capped = case((PatrolPoint.active.is_(True) & (cap > 0),
+                   case((per_day.c.done > cap, cap), else_=per_day.c.done)), else_=0)
+    rows = db.session.execute(
+        select(per_day.c.officer_id, per_day.c.point_id, func.sum(capped), func.sum(per_day.c.outside),
+               func.sum(per_day.c.flagged), func.sum(per_day.c.n))
+        .select_from(per_day.outerjoin(PatrolPoint, PatrolPoint.id == per_day.c.point_id))
+        .group_by(per_day.c.officer_id, per_day.c.point_id)).all()
+    seen = defaultdict(Tally)  # (officer, grid or None) -> counts over the range
+    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
+        tally = seen[(officer_id, point_grid.get(point_id))]
+        tally.done += int(n_done or 0)
+        tally.outside_window += int(n_outside or 0)
+        tally.flagged += int(n_flagged or 0)
+        tally.check_ins += int(n_all or 0)
+    n_rows, by_officer, by_grid = 0, [], {}
+    for officer in officers:
+        officer_grids = [g for g in officer.grids if grid_id in (None, g.id)]
+        for index, grid in enumerate(officer_grids):
+            tally = Tally(required=required_by_grid[grid.id] * len(days))
+            tally.add(seen.get((officer.id, grid.id), Tally()))
+            if index == 0:  # check-ins without a point count once, in the officer's first grid
+                tally.add(seen.get((officer.id, None), Tally()))
+            by_officer.append(ReportRow(None, officer, grid, tally))
+            by_grid.setdefault(grid.id, (grids[grid.id], Tally()))[1].add(tally)
+            n_rows += len(days)
+    return Report(start, end, [], by_officer, sorted(by_grid.values(), key=lambda item: item[0].code), n_rows)
 
 
 def _percent(tally: Tally) -> str:

@@ -104,7 +104,9 @@ def report():
     form = _report_form()
     if not form.validate():
         return render("patrol/report.html", "patrol/_report.html", form=form, report=None, status=422)
-    result = reports.compliance(current_user.station_id, form.start.data, form.end.data, form.grid_id.data)
+    # The page shows totals; the day-by-day table is its own request (report_daily).
+    result = reports.compliance(current_user.station_id, form.start.data, form.end.data, form.grid_id.data,
+                                daily=False)
     return render("patrol/report.html", "patrol/_report.html", form=form, report=result)
 
 
