@@ -57,8 +57,9 @@ def seed_demo(scale, seed_value, if_empty):
             _print_logins()
             return
         raise click.UsageError("The database already has data; use an empty database.")
-    demo.seed(scale, seed_value)
-    click.echo(f"Seeded demo station ({scale}, seed {seed_value}).")
+    ctx = demo.seed(scale, seed_value)
+    click.echo(f"Seeded demo station ({scale}, seed {seed_value}) in {sum(ctx.timings.values()):.1f} s: "
+               + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in ctx.timings.items()))
     _print_logins()
 
 

@@ -5,6 +5,7 @@ seeder listed in FEATURE_SEEDERS ("module:function", called with a DemoContext),
 grows to the reference numbers of DESIGN.md as features land.
 """
 import random
+import time
 from dataclasses import dataclass, field
 from importlib import import_module
 
@@ -45,6 +46,7 @@ class DemoContext:
     days: int
     centre: tuple[float, float] = (35.7986, 112.9237)  # Gaoping, Shanxi (WGS-84)
     extra: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # seconds per step ("base", each seeder, "commit")
 
 
 def is_empty() -> bool:
@@ -60,6 +62,7 @@ def random_name(rng: random.Random) -> str:
 def seed(scale: str = "small", seed_value: int = 1) -> DemoContext:
     """Create the demo station and every feature's demo records; deterministic for a seed."""
     spec = SCALES[scale]
+    started = time.perf_counter()
     rng = random.Random(seed_value)
     station = Station(name="北城派出所", code="BC", phone="0356-5221110")
     db.session.add(station)
@@ -83,9 +86,14 @@ def seed(scale: str = "small", seed_value: int = 1) -> DemoContext:
     db.session.add_all(users + officers[1:])
     db.session.flush()
     ctx = DemoContext(station=station, grids=grids, officers=officers, rng=rng, scale=scale, days=spec["days"])
+    ctx.timings["base"] = time.perf_counter() - started
     for dotted in FEATURE_SEEDERS:
+        started = time.perf_counter()
         module_name, func_name = dotted.split(":")
         getattr(import_module(module_name), func_name)(ctx)
         db.session.flush()
+        ctx.timings[dotted] = time.perf_counter() - started
+    started = time.perf_counter()
     db.session.commit()
+    ctx.timings["commit"] = time.perf_counter() - started
     return ctx
