@@ -1,11 +1,14 @@
 """Error responses in the user's language: a page, an htmx toast, or JSON, as the client asked."""
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from extensions import db
 from web import json_error, wants_fragment, wants_json
+
+RETRY_AFTER_S = 5  # seconds; the same as /api/sync's: a busy SQLite writer or a restart passes by then
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -35,6 +38,21 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def database_unavailable(error: OperationalError) -> bool:
+    """A locked SQLite file or a database that cannot be reached: "try again", not a bug.
+
+    SQLite's other operational errors ("no such table", a disk I/O error) stay 500s so a bug is not
+    hidden as "busy"; the PostgreSQL driver raises OperationalError only for connection and server
+    trouble (a missing table is a ProgrammingError there).
+    """
+    if error.connection_invalidated:
+        return True
+    if type(error.orig).__module__.startswith("sqlite3"):
+        message = str(error.orig).lower()
+        return "locked" in message or "busy" in message
+    return True
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every HTTP error, a CSRF failure and an unexpected exception get a clear answer."""
 
@@ -50,6 +68,21 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 429:
             message = _("Too many attempts. Wait a minute and try again.")
         return error_response(error.code or 500, message)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error):
+        # Any view, not only /api/sync: an online form POST on a locked SQLite file answers 503 with
+        # Retry-After (outbox.js then queues the form), and nothing of the record was committed.
+        if not database_unavailable(error):
+            return unexpected(error)
+        try:
+            db.session.rollback()
+        except Exception:  # a connection that is gone cannot roll back; the pool replaces it
+            db.session.remove()
+        app.logger.warning("database unavailable: %s", error.orig)
+        response = make_response(error_response(503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error):
