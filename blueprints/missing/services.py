@@ -321,6 +321,12 @@ def photo_for(user, kind: str, record_id: int):
     record = db.session.get(model, record_id)
     if record is None or record.station_id != user.station_id or record.photo_id is None:
         return None, None
+    if kind == "profile":
+        # A profile is shown only to who may see its resident (the profile page is 404 otherwise).
+        from blueprints.residents.people import can_see_resident
+
+        if not can_see_resident(user, record.resident):
+            return None, None
     return record.photo, record
 
 
