@@ -33,10 +33,17 @@ class Page:
     path: str
     headers: dict = field(default_factory=dict)
     expect: int = 200  # the status a healthy answer has (204 for an htmx poll with no news)
+    # Send If-None-Match with the ETag of a first answer: the poll of a client whose copy is current.
+    revalidate: bool = False
+    budget_ratio: float = 4.0  # median <= budget_ratio x /healthz median
+    budget_ms: float | None = None  # and/or an absolute median budget (a slow report), in ms
+    max_requests: int | None = None  # time only the first N rounds (a page far slower than the rest)
 
     @property
     def label(self) -> str:
         suffix = " (htmx)" if self.headers.get("HX-Request") else ""
+        if self.revalidate:
+            suffix += " (If-None-Match)"
         return f"{self.path}{suffix}"
 
 
@@ -91,20 +98,60 @@ def login(base_url: str, username: str | None) -> httpx.Client:
     return client
 
 
+def request_headers(client: httpx.Client, page: Page) -> dict:
+    """The page's headers, plus If-None-Match with the ETag of a first answer when it revalidates."""
+    if not page.revalidate:
+        return page.headers
+    etag = client.get(page.path, headers=page.headers).headers.get("ETag")
+    if not etag:
+        raise RuntimeError(f"{page.path} answered without an ETag: cannot revalidate")
+    return {**page.headers, "If-None-Match": etag}
+
+
 def time_pages(clients: dict[str, httpx.Client], pages: list[Page], rounds: int) -> dict[str, Timing]:
-    """Time every page `rounds` times, round-robin, so drift and noise hit all pages alike."""
+    """Time every page `rounds` times (or its max_requests), round-robin, so drift and noise hit all
+    pages alike."""
     timings = {page.label + "|" + page.role: Timing() for page in pages}
+    headers = {id(page): request_headers(clients[page.role], page) for page in pages}
     for _ in range(WARMUP_ROUNDS):
         for page in pages:
-            clients[page.role].get(page.path, headers=page.headers)
-    for _ in range(rounds):
+            clients[page.role].get(page.path, headers=headers[id(page)])
+    for index in range(rounds):
         for page in pages:
+            if page.max_requests is not None and index >= page.max_requests:
+                continue
             timing = timings[page.label + "|" + page.role]
             started = time.perf_counter()
-            response = clients[page.role].get(page.path, headers=page.headers)
+            response = clients[page.role].get(page.path, headers=headers[id(page)])
             timing.samples_ms.append((time.perf_counter() - started) * 1000)
             timing.statuses[response.status_code] = timing.statuses.get(response.status_code, 0) + 1
     return timings
+
+
+def throughput(client: httpx.Client, page: Page, threads: int, per_thread: int) -> tuple[float, dict[int, int]]:
+    """Requests per second answered for `page` by `threads` clients at once (each a copy of the
+    logged-in client, requesting back to back `per_thread` times), and the statuses."""
+    import threading
+
+    headers = request_headers(client, page)
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def hammer():
+        with httpx.Client(base_url=client.base_url, cookies=client.cookies, timeout=HTTP_TIMEOUT_S,
+                          follow_redirects=False) as own:
+            for _ in range(per_thread):
+                code = own.get(page.path, headers=headers).status_code
+                with lock:
+                    statuses[code] = statuses.get(code, 0) + 1
+
+    workers = [threading.Thread(target=hammer) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return threads * per_thread / (time.perf_counter() - started), statuses
 
 
 # --- writes: the online check-in and the offline batch ------------------------------------------

@@ -104,9 +104,13 @@ def count_pages(app, counter: QueryCounter, clients: dict, pages: list[dict]) ->
         row = {**page, "exists": route_exists(app, page["path"], "GET")}
         if row["exists"]:
             client = clients[page["role"]]
-            client.get(page["path"], headers=page["headers"])  # warm: first-request work is not per-page cost
+            headers = page["headers"]
+            first = client.get(page["path"], headers=headers)  # warm: first-request work is not per-page cost
+            if page.get("revalidate") and first.headers.get("ETag"):
+                headers = {**headers, "If-None-Match": first.headers["ETag"]}
+                client.get(page["path"], headers=headers)
             counter.reset()
-            response = client.get(page["path"], headers=page["headers"])
+            response = client.get(page["path"], headers=headers)
             row.update(status=response.status_code, queries=counter.count)
         rows.append(row)
     return rows

@@ -114,9 +114,10 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving `app:create_app()` on 127.0.0.1; use as a context manager so it always stops."""
 
-    def __init__(self, env: dict, log_path: Path, workers: int = 2):
+    def __init__(self, env: dict, log_path: Path, workers: int = 2, preload: bool = True):
         self.env = env
         self.workers = workers
+        self.preload = preload  # import the app once in the master: workers share its pages (copy-on-write)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -132,7 +133,8 @@ class Gunicorn:
     def start(self) -> None:
         """Start the master and wait until /healthz answers 200."""
         command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                   "--log-level", "warning", "--error-logfile", str(self.log_path), "app:create_app()"]
+                   "--log-level", "warning", "--error-logfile", str(self.log_path),
+                   *(["--preload"] if self.preload else []), "app:create_app()"]
         self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         self._wait_healthy()
