@@ -128,10 +128,12 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from cli import demo_cli, users_cli
+    from cli import backup_command, demo_cli, restore_command, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,6 +1,8 @@
-"""Command-line tools: `flask users create`, `flask demo seed`."""
+"""Command-line tools: `flask users create`, `flask demo seed`, `flask backup`, `flask restore`."""
+from pathlib import Path
+
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from extensions import db
@@ -69,3 +71,31 @@ def _print_logins():
     click.echo("Demo logins (password %s):" % demo.DEMO_PASSWORD)
     for username, name, _badge, role in demo.DEMO_USERS:
         click.echo(f"  {username:14s} {role}")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path):
+    """Back up the database to PATH while the app keeps running (SQLite online backup, or pg_dump -Fc)."""
+    import backup
+
+    try:
+        click.echo(backup.backup(db.engine.url, path))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite a database that already exists.")
+@with_appcontext
+def restore_command(path, force):
+    """Replace the SQLite database with the backup at PATH (stop the server first)."""
+    import backup
+
+    db.engine.dispose()  # no pooled connection of this process keeps the old file open
+    try:
+        click.echo(backup.restore(db.engine.url, path, force=force))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
