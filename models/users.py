@@ -14,6 +14,7 @@ COMMUNITY, COMMAND, CASE, LEADER = "community", "command", "case", "leader"
 ROLES = (COMMUNITY, COMMAND, CASE, LEADER)
 # Roles that see the whole station rather than their own grids.
 STATION_WIDE = (COMMAND, LEADER)
+LOCK_AFTER_FAILURES = 10  # consecutive wrong passwords: enough for typos, far too few to guess
 
 
 class User(UserMixin, db.Model):
@@ -34,6 +35,10 @@ class User(UserMixin, db.Model):
     # Bumped on password change or deactivation: every older session stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     locale: Mapped[str | None] = mapped_column(String(12))
+    # Consecutive failed logins (reset by a successful one); at LOCK_AFTER_FAILURES the account is
+    # locked until a leader unlocks it.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     station: Mapped[Station] = relationship()
@@ -54,6 +59,10 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def sees_whole_station(self) -> bool:

@@ -152,6 +152,9 @@ MATRIX = {
     "admin.update_user": (P, lambda w, r: f"/admin/users/{r.user.id}", "302 403 403 403 403 422"),
     "admin.reset_password": (P, lambda w, r: f"/admin/users/{r.user.id}/password", "302 403 403 403 403 422"),
     "admin.toggle_active": (P, lambda w, r: f"/admin/users/{r.user.id}/active", "302 403 403 403 403 303"),
+    "admin.unlock_user": (P, lambda w, r: f"/admin/users/{r.user.id}/unlock", "302 403 403 403 403 303"),
+    "admin.audit_events": (G, lambda w, r: "/admin/audit", "302 403 403 403 403 200"),
+    "admin.audit_export": (G, lambda w, r: "/admin/audit.xlsx", "302 403 403 403 403 200"),
     # home, pwa
     "home.index": (G, lambda w, r: "/", "302 200 200 200 200 200"),
     "home.account": (G, lambda w, r: "/me", "302 200 200 200 200 200"),

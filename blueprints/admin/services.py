@@ -94,7 +94,7 @@ def update_user(user: User, data: dict) -> User:
 
 
 def reset_password(user: User, password: str) -> None:
-    """Set a new password chosen by a leader; the user's sessions end."""
+    """Set a new password chosen by a leader; the user's sessions end (a lock stays until unlocked)."""
     user.set_password(password)
     audit("password_reset", user)
     db.session.commit()
@@ -105,4 +105,12 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
     user.session_version += 1
     audit("user_activated" if active else "user_deactivated", user)
+    db.session.commit()
+
+
+def unlock(user: User) -> None:
+    """Unlock an account locked by failed logins; the counter starts again from zero."""
+    user.locked_at = None
+    user.failed_logins = 0
+    audit("account_unlocked", user)
     db.session.commit()

@@ -40,14 +40,21 @@ def create_session():
         return render("auth/login.html", "auth/_login_form.html", form=form, status=422)
     user, reason = services.authenticate(form.login.data, form.password.data)
     if user is None:
-        message = _("This account is deactivated. Ask your station leader.") if reason == "inactive" \
-            else _("Wrong username, badge number or password.")
-        form.form_errors.append(message)
+        form.form_errors.append(_refusal_message(reason))
         return render("auth/login.html", "auth/_login_form.html", form=form, status=401)
+    # A new session: nothing of the anonymous one (its CSRF token, a planted value) carries over.
     session.clear()
     login_user(user)
     target = _safe_next(session.pop("next", None))
     return see_other(target)
+
+
+def _refusal_message(reason: str) -> str:
+    if reason == "locked":
+        return _("This account is locked after too many failed logins. Ask your station leader to unlock it.")
+    if reason == "inactive":
+        return _("This account is deactivated. Ask your station leader.")
+    return _("Wrong username, badge number or password.")
 
 
 @bp.post("/logout")

@@ -25,6 +25,7 @@ NAV = (
     ("tasks.index", _l("Tasks"), "list", (COMMAND, LEADER)),
     ("pwa.outbox", _l("Outbox"), "sync", (COMMUNITY, CASE)),
     ("admin.users", _l("Users"), "users", (LEADER,)),
+    ("admin.audit_events", _l("Audit log"), "list", (LEADER,)),
     ("home.account", _l("Me"), "user", (COMMUNITY, COMMAND, CASE, LEADER)),
 )
 
