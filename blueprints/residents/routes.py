@@ -101,7 +101,10 @@ def edit(resident_id: int):
     if resident.address:
         for part in ("community", "street", "building", "unit", "room", "grid_id"):
             getattr(form, part).data = getattr(resident.address, part)
-    return render("residents/form.html", form=form, resident=resident)
+    response = render("residents/form.html", form=form, resident=resident)
+    # The form holds the full number and phone: the service worker must never keep this page.
+    response.headers["X-Pingan-No-Cache"] = "1"
+    return response
 
 
 @bp.post("/<int:resident_id>")
