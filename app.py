@@ -3,11 +3,12 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from config import DEFAULT_SECRET, Config
 from extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -109,7 +110,13 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, version = identity.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        try:
+            user = db.session.get(User, int(user_id))
+        except OperationalError:
+            # The database is down or locked: the error answer (503) is rendered for an anonymous
+            # user, or every gettext and template would ask for the user again and turn it into a 500.
+            g._login_user = login_manager.anonymous_user()
+            raise
         if user is None or not user.active or user.session_version != int(version):
             return None
         return user

@@ -172,3 +172,40 @@ def test_lost_connection_is_503(auth, client, station, monkeypatch):
     monkeypatch.setitem(records.KINDS, "checkin", replace(records.KINDS["checkin"], service=dropped))
     response = auth.post("/patrol/check-ins", data=_fields(point), headers={"HX-Request": "true"})
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+
+
+@pytest.fixture
+def database_gone(monkeypatch):
+    """Every load of the session's user fails as it does while PostgreSQL refuses connections."""
+    from models import User
+
+    real_get = db.session.get
+
+    def get(model, ident, **kwargs):
+        if model is User:
+            raise OperationalError("SELECT users", {}, Exception('database "pingan" is not currently accepting '
+                                                                 "connections"))
+        return real_get(model, ident, **kwargs)
+
+    def switch():
+        db.session.remove()
+        monkeypatch.setattr(db.session, "get", get)
+    return switch
+
+
+def test_database_gone_mid_session_is_503_on_pages_and_sync(auth, client, station, database_gone):
+    """A logged-in officer while the database is unreachable: 503 + Retry-After everywhere, never a 500
+    (the error answer itself must not need the user from the database)."""
+    point = _point(station)
+    auth.login()
+    token = auth.csrf()
+    fields, item = _fields(point), _item(_fields(point))
+    database_gone()
+    page = client.get("/patrol/check-in")
+    assert page.status_code == 503 and page.headers["Retry-After"]
+    fragment = client.post("/patrol/check-ins", data={**fields, "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert fragment.status_code == 503 and fragment.headers["Retry-After"]
+    synced = client.post("/api/sync", json={"device_id": "phone", "items": [item]}, headers=HEADERS)
+    assert synced.status_code == 503 and synced.headers["Retry-After"]
+    assert synced.get_json()["error"] == "busy"
