@@ -182,8 +182,6 @@ def test_reveal_of_another_grids_resident_is_not_found(auth, station, world):
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reveal_id")).all() == []
 
 
-@pytest.mark.xfail(strict=True, reason="residents ledger: the edit form is pre-filled with the full document "
-                   "number and phone, bypassing the audited reveal (reported; owner: residents)")
 def test_the_resident_edit_form_does_not_show_full_numbers(client, officer, world):
     numbers, phones = fixture_numbers()
     response = client.get(f"/residents/{world.own.resident.id}/edit")

@@ -262,3 +262,38 @@ def test_import_refuses_a_file_that_is_not_excel(auth, client, station):
     response = auth.post("/residents/import", data={"file": (io.BytesIO(b"not excel"), "x.xlsx"), "mode": "all"},
                          content_type="multipart/form-data")
     assert response.status_code == 422
+
+
+def test_editing_shows_masked_numbers_and_keeps_them_when_untouched(auth, client, station):
+    """The edit form never shows the full number or phone; sending the masks back keeps what is on file,
+    typing a new number changes it."""
+    auth.login("demo-officer")
+    number = id_number(77)
+    add(auth, station, doc_number=number)
+    resident = db.session.scalars(select(Resident)).one()
+    page = client.get(f"/residents/{resident.id}/edit").get_data(as_text=True)
+    assert number not in page and "13812345678" not in page
+    masked = "140581" + "*" * 8 + number[-4:]
+    assert masked in page and "138****5678" in page
+    data = resident_data(grid_id=station.grid_a.id, doc_number=masked, phone="138****5678", name="曾晓明")
+    assert auth.post(f"/residents/{resident.id}", data=data).status_code == 303
+    db.session.refresh(resident)
+    assert (resident.name, resident.doc_number, resident.phone) == ("曾晓明", number, "+8613812345678")
+    new_number = id_number(78)
+    data.update(doc_number=new_number, phone="139 0000 1111")
+    assert auth.post(f"/residents/{resident.id}", data=data).status_code == 303
+    db.session.refresh(resident)
+    assert (resident.doc_number, resident.phone) == (new_number, "+8613900001111")
+
+
+def test_a_refused_edit_shows_the_masks_again(auth, client, station):
+    auth.login("demo-officer")
+    number = id_number(77)
+    add(auth, station, doc_number=number)
+    resident = db.session.scalars(select(Resident)).one()
+    masked = "140581" + "*" * 8 + number[-4:]
+    data = resident_data(grid_id=station.grid_a.id, doc_number=masked, phone="138****5678", name="")
+    response = auth.post(f"/residents/{resident.id}", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert number not in body and masked in body

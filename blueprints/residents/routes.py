@@ -32,6 +32,22 @@ def ledger_labels():
             "tag_labels": people.labels(people.tag_choices())}
 
 
+def _mask_numbers(form, resident: Resident) -> None:
+    """Show the stored number and phone masked: the full ones only come through an audited reveal."""
+    if form.doc_number.data == resident.doc_number:
+        form.doc_number.data = people.mask_document(resident.doc_number)
+    if resident.phone and form.phone.data in (resident.phone, None):
+        form.phone.data = mask_phone_filter(resident.phone)
+
+
+def _unmask_unchanged(form, resident: Resident) -> None:
+    """A masked value sent back untouched means "keep what is stored"; anything else is a new value."""
+    if form.doc_number.data == people.mask_document(resident.doc_number):
+        form.doc_number.data = resident.doc_number
+    if resident.phone and form.phone.data == mask_phone_filter(resident.phone):
+        form.phone.data = resident.phone
+
+
 def _resident_or_404(resident_id: int) -> Resident:
     resident = db.session.get(Resident, resident_id)
     if resident is None or not people.can_see_resident(current_user, resident):
@@ -98,11 +114,12 @@ def edit(resident_id: int):
     resident = _resident_or_404(resident_id)
     form = ResidentForm(obj=resident)
     form.tags.data = resident.tag_list
+    _mask_numbers(form, resident)
     if resident.address:
         for part in ("community", "street", "building", "unit", "room", "grid_id"):
             getattr(form, part).data = getattr(resident.address, part)
     response = render("residents/form.html", form=form, resident=resident)
-    # The form holds the full number and phone: the service worker must never keep this page.
+    # Personal data even when masked: the service worker never keeps this page.
     response.headers["X-Pingan-No-Cache"] = "1"
     return response
 
@@ -113,6 +130,7 @@ def update(resident_id: int):
     """Save changes to a resident."""
     resident, existing = _resident_or_404(resident_id), None
     form = ResidentForm()
+    _unmask_unchanged(form, resident)
     if form.validate_on_submit():
         try:
             services.update_resident(current_user, resident, form.data)
@@ -126,6 +144,7 @@ def update(resident_id: int):
         else:
             flash(_("Resident saved."), "success")
             return see_other(url_for("residents.show", resident_id=resident.id))
+    _mask_numbers(form, resident)
     return render("residents/form.html", "residents/_form.html", form=form, resident=resident,
                   existing=existing, status=422)
 
