@@ -12,7 +12,7 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
 
 class InvalidImage(ValueError):
-    """The bytes are not an acceptable image; `code` is 'not_image', 'too_large' or 'format'."""
+    """The bytes are not an acceptable image; `code` is 'not_image', 'too_many_pixels' or 'format'."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -33,14 +33,14 @@ def clean_photo(data: bytes) -> tuple[bytes, int, int]:
             if probe.format not in ALLOWED_FORMATS:
                 raise InvalidImage("format")
             if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidImage("too_large")
+                raise InvalidImage("too_many_pixels")
             probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage("too_large") from None
+        raise InvalidImage("too_many_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise InvalidImage("not_image") from None
     image = ImageOps.exif_transpose(image)

@@ -154,8 +154,8 @@ HOSTILE = {
     "HTML named .jpg": (lambda: b"<html><script>alert(1)</script></html>", "x.jpg", 422, 422,
                         "This file is not a photo"),
     "cut-off JPEG": (cut_off_jpeg, "cut.jpg", 422, 422, "This file is not a photo"),
-    "30000x30000 PNG bomb": (lambda: png_bomb(30000, 30000), "bomb.jpg", 422, 413, "The photo is too large"),
-    "7000x7000 PNG bomb": (lambda: png_bomb(7000, 7000), "bomb.png", 422, 413, "The photo is too large"),
+    "30000x30000 PNG bomb": (lambda: png_bomb(30000, 30000), "bomb.jpg", 422, 422, "too many pixels"),
+    "7000x7000 PNG bomb": (lambda: png_bomb(7000, 7000), "bomb.png", 422, 422, "too many pixels"),
 }
 
 

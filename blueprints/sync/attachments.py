@@ -15,7 +15,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone JPEG is 2-6 MB; the cleaned copy 
 
 
 class PhotoError(ValueError):
-    """A photo that cannot be accepted; `code` is 'too_large', 'not_image' or 'format'."""
+    """A photo that cannot be accepted; `code` is 'too_large' (bytes), 'too_many_pixels', 'not_image'
+    or 'format'."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -28,6 +29,8 @@ def photo_message(code: str) -> str:
 
     if code == "too_large":
         return _("The photo is too large (at most 10 MB).")
+    if code == "too_many_pixels":
+        return _("The picture has too many pixels to be a phone photo (at most 40 megapixels).")
     return _("This file is not a photo (JPEG, PNG or WebP).")
 
 

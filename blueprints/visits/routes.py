@@ -10,7 +10,6 @@ from blueprints.sync import attachments, records
 from blueprints.visits import bp, services, subjects
 from blueprints.visits.forms import VisitForm, outcome_choices, place_type_choices, purpose_choices, \
     subject_type_choices
-from extensions import db
 from models import utcnow
 from models.visits import SUBJECT_TYPES
 from web import render, requires, see_other
@@ -77,31 +76,14 @@ def create():
     """Record a visit (idempotent on client_id); 422 with the message beside the field."""
     form = VisitForm()
     if form.validate_on_submit():
-        outcome = _store(form)
-        if outcome is not None and outcome.status != records.REJECTED:
+        outcome = records.submit_online(current_user, services.KIND, form)
+        if outcome.status != records.REJECTED:
             flash(_("This visit was already saved.") if outcome.status == records.DUPLICATE
                   else _("Visit saved."), "success")
             if form.follow_up.data:
                 flash(_("Follow-up added for %(date)s.", date=form.follow_up_due.data.isoformat()), "success")
             return see_other(url_for("visits.show", visit_id=outcome.id))
     return _form_page(form, status=422)
-
-
-def _store(form) -> records.Outcome | None:
-    """Store the photo, then the visit; on any refusal nothing stays and the form carries why."""
-    try:
-        if form.photo.data:
-            attachments.store_photo(current_user, form.photo.data, client_id=form.client_id.data)
-    except attachments.PhotoError as error:
-        db.session.rollback()
-        form.photo.errors.append(attachments.photo_message(error.code))
-        return None
-    outcome = services.record_visit(current_user, form, via="online", commit=True)
-    if outcome.status == records.REJECTED:
-        db.session.rollback()
-        for name, messages in outcome.errors.items():
-            getattr(form, name, form.client_id).errors.extend(messages)
-    return outcome
 
 
 @bp.get("/subjects")
