@@ -3,7 +3,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
@@ -82,7 +82,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if _is_sqlite(connection.connection.dbapi_connection):
-        connection.exec_driver_sql("BEGIN")
+        # A request that may write takes SQLite's write lock when its transaction starts. A deferred
+        # BEGIN reads first (the user) and upgrading to a write while another worker writes fails at
+        # once with "database is locked" — busy_timeout is not applied to that upgrade — so online
+        # forms and logins answered 503 under load (bench/README.md, "Load"); now they wait their turn.
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def select_locale() -> str:

@@ -259,6 +259,17 @@ def postgres_admin(url: str, *statements: str) -> None:
         engine.dispose()
 
 
+def analyze(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
 def database_name(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -382,6 +393,8 @@ def main(argv=None) -> int:
             serve.flask_cli(env, "db", "upgrade")
             serve.flask_cli(env, "demo", "seed", "--scale", args.scale, "--seed", str(args.seed))
             helper(env, "setup", str(args.officers), str(args.commanders), str(workdir / "users.json"))
+            if args.db == "postgres":
+                analyze(db_url)  # statistics, as autovacuum would gather them on a real station
             users = json.loads((workdir / "users.json").read_text())
             args.alerts_path = "/missing/alerts" if route_exists(env, "/missing/alerts") else "/healthz"
             args.dashboard_path = "/command/" if route_exists(env, "/command/") else "/"

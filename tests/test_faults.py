@@ -7,6 +7,8 @@ is saved exactly once. Process-level faults (a worker killed mid-batch, the data
 coming back) are in bench/faults.py, with their figures in bench/README.md.
 """
 import sqlite3
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import replace
@@ -137,6 +139,37 @@ def test_login_on_a_locked_file_is_503_then_works(auth, client, station, sqlite_
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login")) == 0
     assert auth.login().status_code in (302, 303)
     assert client.get("/me").status_code == 200
+
+
+def test_online_check_in_waits_for_a_short_write_lock(auth, client, station, sqlite_file):
+    """Another worker's write that ends within busy_timeout: the online POST waits its turn and saves
+    (a deferred transaction that read first would be refused at once, whatever busy_timeout says)."""
+    point = _point(station)
+    auth.login()
+    fields = _fields(point)
+    auth.csrf()
+
+    def patient(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute("PRAGMA busy_timeout=5000")
+
+    event.listen(db.engine, "checkout", patient)  # after the fixture's short wait: this one counts
+    db.session.commit()
+    other = sqlite3.connect(sqlite_file, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO stations (name, code) VALUES ('另一个派出所', 'X1')")  # a real write
+        release = threading.Timer(0.4, other.execute, ["COMMIT"])
+        release.start()
+        started = time.monotonic()
+        response = auth.post("/patrol/check-ins", data=fields, headers={"HX-Request": "true"})
+        waited = time.monotonic() - started
+        release.join()
+    finally:
+        other.close()
+        event.remove(db.engine, "checkout", patient)
+    assert response.status_code == 200, response.headers.get("Retry-After")
+    assert waited >= 0.2  # it really met the lock
+    assert _rows() == (1, 1)
 
 
 def test_a_read_is_not_blocked_by_a_writer(auth, client, station, sqlite_file):
