@@ -33,6 +33,7 @@ class Page:
     path: str
     headers: dict = field(default_factory=dict)
     expect: int = 200  # the status a healthy answer has (204 for an htmx poll with no news)
+    also: tuple = ()  # other statuses that are right now and then (a 200 when the data really changed)
     # Send If-None-Match with the ETag of a first answer: the poll of a client whose copy is current.
     revalidate: bool = False
     budget_ratio: float = 4.0  # median <= budget_ratio x /healthz median

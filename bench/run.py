@@ -78,7 +78,9 @@ PAGES = [
     Page("officer", "/missing/alerts", revalidate=True, expect=304),
     # Command room
     Page("command", "/command/"),
-    Page("command", "/command/live", revalidate=True, expect=304),  # the screen's refresh, nothing changed
+    # The screen's refresh when nothing changed; its version also moves when a task's or follow-up's
+    # due time passes (the overdue counts), so over a long run a few full answers are right.
+    Page("command", "/command/live", revalidate=True, expect=304, also=(200,)),
     Page("command", "/command/analysis?" + last_days(7), budget_ratio=10.0),  # a week
     Page("command", "/command/analysis?" + last_days(365), budget_ratio=None, budget_ms=1000.0,
          max_requests=30),  # a whole year: < 1 s
@@ -278,7 +280,7 @@ def pages_table(run: dict, counts: dict, small_counts: dict | None, verdicts: Ve
             if page.path == HEALTHZ:
                 verdict = "(yardstick)"
             else:
-                healthy = set(timing.statuses) == {page.expect}
+                healthy = page.expect in timing.statuses and set(timing.statuses) <= {page.expect, *page.also}
                 problem = f"median {ratio:.1f}× /healthz" if healthy else f"answered {status} (expected {page.expect})"
                 ok, budget = healthy, []
                 if page.budget_ratio is not None:
