@@ -85,6 +85,7 @@ def test_pages_have_no_inline_script(auth, client, station):
         for tag in re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", body):
             raise AssertionError(f"inline script on {url}: {tag}")
         assert ' style="' not in body, url
+        assert '="None"' not in body, f"an attribute rendered Python's None on {url}"
 
 
 def test_session_cookie_flags(auth, station):
