@@ -473,6 +473,23 @@ def test_list_poll_is_cheap_when_nothing_changed(auth, client, station, task):
     assert fresh.headers["ETag"] != etag and "HX-Request" in fresh.headers["Vary"]
 
 
+def test_list_shows_a_page_and_loads_more(auth, client, station):
+    """The command list shows the 50 latest changed tasks and a "More tasks" link; htmx loads the
+    next rows (and no more link at the end); without htmx the link is the page from there on."""
+    tasks = [factories.make_task(station.station, station.command, grid=station.grid_a, text=f"任务{i}")
+             for i in range(55)]
+    auth.login("demo-command")
+    page = text(client.get("/tasks/"))
+    assert page.count('id="task-row-') == 50 and "More tasks" in page
+    assert f'task-row-{tasks[-1].id}"' in page and f'task-row-{tasks[0].id}"' not in page
+    more = client.get("/tasks/more?offset=50", headers=HX)
+    assert more.status_code == 200 and "<html" not in text(more)
+    assert text(more).count('id="task-row-') == 5 and f'task-row-{tasks[0].id}"' in text(more)
+    assert "More tasks" not in text(more)
+    full = text(client.get("/tasks/more?offset=50"))
+    assert "<html" in full and full.count('id="task-row-') == 5 and 'id="count-all">55<' in full
+
+
 def test_list_query_count_is_flat(auth, client, station):
     """The list page runs the same number of statements for 3 or 30 tasks (no per-row queries)."""
     auth.login("demo-command")

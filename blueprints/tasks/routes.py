@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, make_response, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.home.services import LOCAL_TZ
@@ -25,13 +26,48 @@ def _task_or_404(task_id: int):
 
 # --- command room -----------------------------------------------------------------------------------
 
-def _list_context() -> dict:
+def _labels() -> dict:
+    """Per-row texts computed once per render (gettext and url_for per row cost more than the row)."""
+    return {"kind_labels": {key: str(label) for key, label in kind_choices()},
+            "status_labels": {"assigned": _("Assigned"), "accepted": _("Accepted"), "done": _("Done, to confirm"),
+                              "confirmed": _("Confirmed"), "returned": _("Returned"), "sent_back": _("Sent back")},
+            "overdue_label": _("Overdue"), "photo_label": _("Photo"),
+            "show_prefix": url_for("tasks.show", task_id=1)[:-1]}
+
+
+def _rows_context(status: str, overdue: bool, offset: int) -> dict:
+    rows, more = services.command_list(current_user, status, overdue, offset)
+    next_offset = offset + services.LIST_PAGE
+    more_url = url_for("tasks.more", status=status or None, overdue="y" if overdue else None,
+                       offset=next_offset) if more else None
+    return {"rows": rows, "more_url": more_url, "now": utcnow(), **_labels()}
+
+
+def _filter_values() -> tuple[FilterForm, str, bool]:
     filters = FilterForm(request.args)
-    status, overdue = filters.status.data or "", bool(filters.overdue.data)
+    return filters, filters.status.data or "", bool(filters.overdue.data)
+
+
+def _list_context() -> dict:
+    filters, status, overdue = _filter_values()
     version = services.list_version(current_user, str(get_locale()))
-    return {"filters": filters, "rows": services.command_list(current_user, status, overdue),
-            "counts": services.counts(current_user), "version": version, "now": utcnow(),
+    return {"filters": filters, **_rows_context(status, overdue, 0),
+            "counts": services.counts(current_user), "version": version,
             "poll_url": url_for("tasks.index", status=status or None, overdue="y" if overdue else None, v=version)}
+
+
+@bp.get("/more")
+@requires(*MANAGE)
+def more():
+    """The next page of the command list: its rows for the htmx "more" link, else the page from there on."""
+    filters, status, overdue = _filter_values()
+    offset = min(max(request.args.get("offset", 0, type=int), 0), 100_000)
+    if wants_fragment():
+        return render("tasks/_rows.html", **_rows_context(status, overdue, offset))
+    version = services.list_version(current_user, str(get_locale()))
+    return render("tasks/index.html", filters=filters, counts=services.counts(current_user), version=version,
+                  poll_url=url_for("tasks.index", status=status or None, overdue="y" if overdue else None,
+                                   v=version), **_rows_context(status, overdue, offset))
 
 
 @bp.get("/")
@@ -131,3 +167,10 @@ def mine():
     """The officer's tasks: open ones soonest due first, then the latest finished ones."""
     open_tasks, others = services.my_tasks(current_user)
     return render("tasks/mine.html", open_tasks=open_tasks, others=others, now=utcnow())
+
+
+@bp.app_template_filter("tasks_month_day_time")
+def tasks_month_day_time(moment) -> str:
+    """MM-dd HH:mm in station time, as `datetimeformat('MM-dd HH:mm')` prints it (digits only, the
+    same in every locale) without Babel's per-call pattern parsing: the list shows 50 of these."""
+    return moment.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")

@@ -23,6 +23,7 @@ MANAGE_ROLES = (COMMAND, LEADER)  # create, confirm, send back
 FEEDBACK_ROLES = (COMMUNITY, CASE)  # accept, complete, return
 ASSIGNABLE_ROLES = (COMMUNITY, CASE)
 LIST_LIMIT = 200
+LIST_PAGE = 50  # the command list shows the 50 latest changed tasks, then a "more" link loads 50 more
 
 
 class TaskRefused(Exception):
@@ -221,21 +222,25 @@ def _overdue_clause(now: datetime):
     return and_(Task.status.in_(OPEN_STATUSES), Task.due_at < now)
 
 
-def command_list(user, status: str = "", overdue: bool = False) -> list[TaskRow]:
-    """The station's tasks, newest change first, with each one's latest feedback: two queries."""
+def command_list(user, status: str = "", overdue: bool = False, offset: int = 0,
+                 limit: int = LIST_PAGE) -> tuple[list[TaskRow], bool]:
+    """A page of the station's tasks, newest change first, with each one's latest feedback: two
+    queries. Also whether more tasks follow (one extra row is read to know)."""
     query = select(Task).options(joinedload(Task.assignee), joinedload(Task.grid)).where(_visible_clause(user))
     if status:
         query = query.where(Task.status == status)
     if overdue:
         query = query.where(_overdue_clause(utcnow()))
-    tasks = list(db.session.scalars(query.order_by(Task.updated_at.desc(), Task.id.desc()).limit(LIST_LIMIT)))
+    tasks = list(db.session.scalars(query.order_by(Task.updated_at.desc(), Task.id.desc())
+                                    .offset(max(offset, 0)).limit(limit + 1)))
+    more, tasks = len(tasks) > limit, tasks[:limit]
     latest = {}
     if tasks:
         for event in db.session.scalars(select(TaskEvent).where(
                 TaskEvent.task_id.in_([t.id for t in tasks]), TaskEvent.action.in_((DONE, RETURNED)))
                 .order_by(TaskEvent.id)):
             latest[event.task_id] = event
-    return [TaskRow(t, latest.get(t.id)) for t in tasks]
+    return [TaskRow(t, latest.get(t.id)) for t in tasks], more
 
 
 def counts(user) -> dict:
