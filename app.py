@@ -93,6 +93,8 @@ def _sqlite_begin(connection):
 def select_locale() -> str:
     """The user's saved language, else the language cookie, else Chinese (the station's default)."""
     languages = Config.LANGUAGES
+    if not has_request_context():  # the CLI and background work speak the station's default
+        return Config.BABEL_DEFAULT_LOCALE
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get("lang")

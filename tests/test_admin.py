@@ -332,3 +332,11 @@ def test_audit_log_query_count_does_not_grow_with_events(auth, client, station):
         _event("reveal_id", users[n % 4], now - timedelta(minutes=n), obj=station.officer)
     db.session.commit()
     assert (queries("/admin/audit"), queries("/admin/audit.xlsx")) == few
+
+
+def test_cli_refuses_a_weak_password(runner, app):
+    """The command line applies the same password policy as the forms."""
+    result = runner.invoke(args=["users", "create", "--role", "leader", "--username", "chief2", "--name", "所长",
+                                 "--station", "城关派出所", "--password", "123456"])
+    assert result.exit_code != 0 and "password" in result.output
+    assert db.session.scalar(select(User).where(User.username == "chief2")) is None

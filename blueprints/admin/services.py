@@ -70,6 +70,7 @@ def create_user(station_id: int, data: dict) -> User:
 
     if not data.get("password"):
         raise AccountError("password", _("Set an initial password."))
+    _check_policy(data["password"], data["username"])
     _check_unique(station_id, data["username"].strip(), (data.get("badge_no") or "").strip() or None)
     user = User(station_id=station_id, active=True, session_version=0)
     _apply(user, data, station_id)
@@ -93,8 +94,19 @@ def update_user(user: User, data: dict) -> User:
     return user
 
 
+def _check_policy(password: str, username: str) -> None:
+    """The password policy here too, so `flask users create` cannot bypass the form's check."""
+    from blueprints.auth.forms import policy_message
+    from domain.passwords import weakness
+
+    code = weakness(password, username)
+    if code is not None:
+        raise AccountError("password", policy_message(code))
+
+
 def reset_password(user: User, password: str) -> None:
     """Set a new password chosen by a leader; the user's sessions end (a lock stays until unlocked)."""
+    _check_policy(password, user.username)
     user.set_password(password)
     audit("password_reset", user)
     db.session.commit()
