@@ -31,7 +31,7 @@ def _labels() -> dict:
     return {"kind_labels": {key: str(label) for key, label in kind_choices()},
             "status_labels": {"assigned": _("Assigned"), "accepted": _("Accepted"), "done": _("Done, to confirm"),
                               "confirmed": _("Confirmed"), "returned": _("Returned"), "sent_back": _("Sent back")},
-            "overdue_label": _("Overdue"), "photo_label": _("Photo"),
+            "overdue_label": _("Overdue"), "photo_label": _("Photo"), "due_label": _("Due"),
             "show_prefix": url_for("tasks.show", task_id=1)[:-1]}
 
 
@@ -166,7 +166,7 @@ def show(task_id: int):
 def mine():
     """The officer's tasks: open ones soonest due first, then the latest finished ones."""
     open_tasks, others = services.my_tasks(current_user)
-    return render("tasks/mine.html", open_tasks=open_tasks, others=others, now=utcnow())
+    return render("tasks/mine.html", open_tasks=open_tasks, others=others, now=utcnow(), L=_labels())
 
 
 @bp.app_template_filter("tasks_month_day_time")
