@@ -3,12 +3,11 @@ households whose inspection is overdue (the ledger's own rules, blueprints/renta
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, extract, func, select
-from sqlalchemy.orm import joinedload
 
 from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
 from blueprints.rentals import ledger
 from extensions import db
-from models import Address, Inspection, RentalHousehold, Tenancy
+from models import Address, Inspection, RentalHousehold, Tenancy, User
 
 H = RentalHousehold
 LAYER_LIMIT = 500
@@ -42,12 +41,15 @@ def layers(today):
         .join(Address, Address.id == H.address_id)
         .where(H.station_id == today.user.station_id, overdue, Address.lat.is_not(None))
         .order_by(H.id).limit(LAYER_LIMIT)).all()
+    # Labels and the URL prefix once, not gettext/url_for per marker (a few hundred markers).
+    prefix = url_for("rentals.show", household_id=1)[:-1]
+    last_pattern, never = _("last inspected %(day)s"), _("never inspected")
     markers = []
     for household_id, last, lat, lon, *parts in rows:
         lat, lon = today.position(lat, lon)
         address = " ".join(p for p in parts if p)
-        last_text = _("last inspected %(day)s", day=last.isoformat()) if last else _("never inspected")
-        markers.append({"lat": lat, "lon": lon, "alert": True, "url": url_for("rentals.show", household_id=household_id),
+        last_text = last_pattern % {"day": last.isoformat()} if last else never
+        markers.append({"lat": lat, "lon": lon, "alert": True, "url": f"{prefix}{household_id}",
                         "label": f"{address} · {last_text}"})
     return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40)]
 
@@ -55,23 +57,29 @@ def layers(today):
 def feed(today, limit):
     """Households registered and inspections recorded since the start of the day (synced ones too)."""
     station = today.user.station_id
+    prefix = url_for("rentals.show", household_id=1)[:-1]
+    rental, registered = _("Rental"), _("Registered %(address)s")
+    inspection, inspected = _("Inspection"), _("Inspected %(address)s")
+    address = (Address.community, Address.street, Address.building, Address.unit, Address.room)
     items = []
     # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
-    # key walk stops after `limit` rows (created_at has no index).
-    for h in db.session.scalars(select(H).options(joinedload(H.address)).where(H.station_id == station)
-                                .order_by(H.id.desc()).limit(limit)):
-        if h.created_at < today.start:
+    # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects.
+    for household_id, created_at, recorded_at, *parts in db.session.execute(
+            select(H.id, H.created_at, H.recorded_at, *address).join(Address, Address.id == H.address_id)
+            .where(H.station_id == station).order_by(H.id.desc()).limit(limit)):
+        if created_at < today.start:
             break
-        items.append(FeedItem(h.created_at, _("Rental"), _("Registered %(address)s", address=h.address.label),
-                              url=url_for("rentals.show", household_id=h.id), recorded_at=h.recorded_at))
-    for i in db.session.scalars(select(Inspection).options(
-            joinedload(Inspection.household).joinedload(H.address), joinedload(Inspection.officer)).where(
-            Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)):
-        if i.created_at < today.start:
+        items.append(FeedItem(created_at, rental, registered % {"address": " ".join(p for p in parts if p)},
+                              url=f"{prefix}{household_id}", recorded_at=recorded_at))
+    for household_id, created_at, recorded_at, officer, *parts in db.session.execute(
+            select(Inspection.household_id, Inspection.created_at, Inspection.recorded_at, User.name, *address)
+            .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
+            .outerjoin(User, User.id == Inspection.officer_id)
+            .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)):
+        if created_at < today.start:
             break
-        items.append(FeedItem(i.created_at, _("Inspection"), _("Inspected %(address)s", address=i.household.address.label),
-                              i.officer.name if i.officer else "", url_for("rentals.show", household_id=i.household_id),
-                              recorded_at=i.recorded_at))
+        items.append(FeedItem(created_at, inspection, inspected % {"address": " ".join(p for p in parts if p)},
+                              officer or "", f"{prefix}{household_id}", recorded_at=recorded_at))
     return items
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
 from blueprints.tasks import services as tasks
 from extensions import db
-from models import Grid, user_grids
+from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, Task, TaskEvent
 
 LAYER_LIMIT = 500
@@ -36,14 +36,17 @@ def counts(today):
 
 def layers(today):
     """Open tasks that have a place on the map."""
+    prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
     markers = []
-    for t in db.session.scalars(select(Task).options(joinedload(Task.assignee), joinedload(Task.grid)).where(
-            Task.station_id == today.user.station_id, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
+    for task_id, lat, lon, place, text, due_at, assignee, grid in db.session.execute(
+            select(Task.id, Task.lat, Task.lon, Task.place, Task.text, Task.due_at, User.name, Grid.name)
+            .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
+            .where(Task.station_id == today.user.station_id, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
             .order_by(Task.due_at).limit(LAYER_LIMIT)):
-        lat, lon = today.position(t.lat, t.lon)
-        whom = t.assignee.name if t.assignee else (t.grid.name if t.grid else "")
-        markers.append({"lat": lat, "lon": lon, "alert": t.is_overdue(today.now),
-                        "url": url_for("tasks.show", task_id=t.id), "label": f"{t.place} · {whom} · {t.text[:40]}"})
+        lat, lon = today.position(lat, lon)
+        whom = assignee if assignee is not None else (grid if grid is not None else "")
+        markers.append({"lat": lat, "lon": lon, "alert": due_at < today.now,  # open, so overdue = past due
+                        "url": f"{prefix}{task_id}", "label": f"{place} · {whom} · {text[:40]}"})
     return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30)]
 
 
