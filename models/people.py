@@ -1,8 +1,8 @@
 """Residents (实有人口): one row per person on the station's books."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
 from models.places import Address
@@ -11,6 +11,13 @@ from models.types import UTCDateTime, utcnow
 # Stored codes; the labels (常住, 流动, 寄住) are translated by the app.
 CATEGORIES = ("permanent", "floating", "lodging")
 TAGS = ("elderly_alone", "wander_risk", "disability", "left_behind_child", "key_person")
+# Focus residents (重点关注) of visits: tagged 独居老人 or 走失风险; kept in Resident.is_focus (indexed).
+FOCUS_TAGS = ("elderly_alone", "wander_risk")
+
+
+def is_focus_tags(tags: str | None) -> bool:
+    """True when a tags string (" a b ") holds one of FOCUS_TAGS."""
+    return any(tag in FOCUS_TAGS for tag in (tags or "").split())
 
 
 class Resident(db.Model):
@@ -19,12 +26,16 @@ class Resident(db.Model):
     `tags` is a space-separated list with a space at both ends (" elderly_alone wander_risk "), so
     one tag is found with `LIKE '% tag %'` on every database. `search` holds the prepared search
     keys (name, pinyin spellings and initials, number tails, phone digits) for `LIKE` matching.
+    `is_focus` mirrors the tags (one of FOCUS_TAGS) so the visit plan and coverage find focus
+    residents through an index; every ORM write of `tags` sets it (the validator below), and a Core
+    insert must pass it (blueprints/rentals/demo.py does).
     """
 
     __tablename__ = "residents"
     __table_args__ = (
         UniqueConstraint("station_id", "doc_type", "doc_number"),
         Index("ix_residents_station_search", "station_id", "search"),
+        Index("ix_residents_station_focus", "station_id", "is_focus"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
@@ -37,6 +48,7 @@ class Resident(db.Model):
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
     category: Mapped[str] = mapped_column(String(12), default="permanent")
     tags: Mapped[str] = mapped_column(String(200), default=" ")
+    is_focus: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(String(500))
     search: Mapped[str] = mapped_column(String(600), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -44,6 +56,11 @@ class Resident(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     address: Mapped[Address | None] = relationship()
+
+    @validates("tags")
+    def _keep_focus(self, _key, tags):
+        self.is_focus = is_focus_tags(tags)
+        return tags
 
     @property
     def tag_list(self) -> list[str]:

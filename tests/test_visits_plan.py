@@ -252,3 +252,20 @@ def test_command_screen_visits_queries_do_not_grow(auth, client, covered):
         make_visit(covered.officer, focus_resident(covered.station, covered.grid_a, f"屏{i}"), lat=HERE[0],
                    lon=HERE[1])
     assert run() == before
+
+
+def test_focus_flag_follows_the_tags_on_every_write(station):
+    """Resident.is_focus (indexed, used by the plan and coverage) mirrors the tags whoever writes them."""
+    from models import Resident
+
+    s, a = station.station, station.grid_a
+    person = focus_resident(s, a, "标记甲", tags=" disability ")
+    db.session.commit()
+    assert person.is_focus is False
+    person.tags = " disability wander_risk "
+    db.session.commit()
+    assert db.session.scalar(select(Resident.is_focus).where(Resident.id == person.id)) is True
+    person.tags = " "
+    db.session.commit()
+    assert db.session.scalar(select(Resident.is_focus).where(Resident.id == person.id)) is False
+    assert focus_resident(s, a, "标记乙").is_focus is True  # elderly_alone by default

@@ -13,6 +13,7 @@ from domain.idcard import check_char
 from extensions import db
 from models import Address, Hazard, Inspection, RentalHousehold, Resident, Tenancy
 from models.places import address_search_text
+from models.people import is_focus_tags
 
 SIZES = {"small": {"residents": 300, "households": 40}, "station": {"residents": 40_000, "households": 2_000}}
 CHUNK = 2_000
@@ -74,7 +75,7 @@ def _residents(ctx, count: int, address_ids: list[int]) -> list[int]:
                      "birth_date": born, "sex": "male" if int(number[16]) % 2 else "female", "phone": phone,
                      "address_id": address_ids[i // 3 % len(address_ids)],
                      "category": rng.choice(("permanent",) * 3 + ("floating", "lodging")), "tags": tags,
-                     "search": search, "created_at": now, "updated_at": now})
+                     "is_focus": is_focus_tags(tags), "search": search, "created_at": now, "updated_at": now})
     return _bulk(Resident, rows, returning=True)
 
 

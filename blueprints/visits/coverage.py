@@ -77,7 +77,7 @@ def coverage(station_id: int, today: date) -> Coverage:
         if grid_id in grids:
             grids[grid_id].households, grids[grid_id].households_30, grids[grid_id].households_90 = \
                 total, int(v30 or 0), int(v90 or 0)
-    focus = or_(Resident.tags.like("% elderly_alone %"), Resident.tags.like("% wander_risk %"))
+    focus = Resident.is_focus.is_(True)  # tagged 独居老人 or 走失风险 (models.people.FOCUS_TAGS)
     for grid_id, total, v30, v90 in db.session.execute(
             select(Address.grid_id, func.count(Resident.id),
                    func.sum(_visited_since(Visit.resident_id == Resident.id, d30)),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, union_all
 
 from blueprints.rentals import ledger
 from blueprints.residents import people
@@ -68,21 +68,29 @@ def _task_resident_ids(user) -> list[int]:
 
 
 def _reason_columns(user, task_ids):
+    """Each reason as a SQL condition, and the ids of the station's candidates (any reason) as a
+    subquery each of whose parts an index serves (is_focus, the tenancies, the task ids)."""
     overdue = ledger._flags(people.today_local(), ledger.Rules.from_config())["inspection_overdue"]
     overdue_households = select(ledger.H.id).where(ledger.H.station_id == user.station_id, overdue)
-    return {
+    reasons = {
         "elderly_alone": Resident.tags.like("% elderly_alone %"),
         "wander_risk": Resident.tags.like("% wander_risk %"),
         "rental_overdue": exists().where(Tenancy.resident_id == Resident.id, Tenancy.move_out.is_(None),
                                          Tenancy.household_id.in_(overdue_households)),
-        "task": Resident.id.in_(task_ids) if task_ids else false(),
+        "task": Resident.id.in_(task_ids) if task_ids else None,
     }
+    parts = [select(Resident.id).where(Resident.station_id == user.station_id, Resident.is_focus.is_(True)),
+             select(Tenancy.resident_id).where(Tenancy.move_out.is_(None),
+                                               Tenancy.household_id.in_(overdue_households))]
+    if task_ids:
+        parts.append(select(Resident.id).where(Resident.id.in_(task_ids)))
+    return {name: condition for name, condition in reasons.items() if condition is not None}, union_all(*parts)
 
 
 def who_to_visit(user, position: tuple[float, float] | None = None) -> list[PlanRow]:
     """Focus residents of the user's grids not visited for VISIT_FOCUS_DAYS, nearest first when
     `position` (WGS-84) is given and within VISIT_PLAN_RADIUS_M of it, else longest unvisited first."""
-    reasons = _reason_columns(user, _task_resident_ids(user))
+    reasons, candidates = _reason_columns(user, _task_resident_ids(user))
     since = utcnow() - timedelta(days=focus_days())
     # No one home is not a visit: the person stays on the plan (with a time to try).
     recent = exists().where(Visit.resident_id == Resident.id, Visit.recorded_at >= since,
@@ -93,7 +101,7 @@ def who_to_visit(user, position: tuple[float, float] | None = None) -> list[Plan
     query = (select(Resident, Address.lat, Address.lon, last.label("last_visit"),
                     *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
              .join(Address, Resident.address_id == Address.id)
-             .where(Resident.station_id == user.station_id, or_(*reasons.values()), ~recent))
+             .where(Resident.station_id == user.station_id, Resident.id.in_(candidates), ~recent))
     if user.role == COMMUNITY:
         query = query.where(Address.grid_id.in_(user.grid_ids or [-1]))
     if position:
@@ -108,7 +116,7 @@ def who_to_visit(user, position: tuple[float, float] | None = None) -> list[Plan
                  .order_by(planar, Resident.id).limit(CANDIDATE_LIMIT))
     else:
         query = query.order_by(case((last.is_(None), 0), else_=1), last, Resident.id).limit(PLAN_LIMIT)
-    rows = [PlanRow(row[0], [name for name in REASONS if getattr(row, name)], row.last_visit, row.lat, row.lon)
+    rows = [PlanRow(row[0], [name for name in REASONS if getattr(row, name, 0)], row.last_visit, row.lat, row.lon)
             for row in db.session.execute(query)]
     if position:
         for row in rows:
