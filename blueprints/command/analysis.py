@@ -5,8 +5,10 @@ Every number is aggregated in SQL per grid (or per weekday and hour), so a whole
 same number of queries and rows as a week.
 """
 import io
+from functools import cached_property
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -102,9 +104,18 @@ class Analysis:
         """(grid id, name) of each row: the station's grids, and "no grid" when some records have none."""
         return [(g.id, g.name) for g in self.grids] + ([(None, _("No grid"))] if self.has_no_grid else [])
 
-    @property
+    @cached_property
     def weekdays(self) -> list[str]:
+        """Translated once per analysis (the heat tables ask for them per row and per flagged cell)."""
         return weekday_names()
+
+    @cached_property
+    def _hour_task(self) -> tuple[str, str, str]:
+        """What every hour's task link shares, computed once per render: the form's URL, the
+        translated text pattern and the period (url_for and gettext per flagged cell were a third
+        of the analysis page)."""
+        pattern = _("Patrol on %(weekday)s %(start)02d:00–%(end)02d:00: %(n)s flagged events at this hour in %(span)s.")
+        return url_for("tasks.new"), pattern, self._span()
 
     def _span(self) -> str:
         return f"{self.period.start:%m-%d}–{self.period.end:%m-%d}"
@@ -119,9 +130,13 @@ class Analysis:
     def task_for_hour(self, weekday: int, hour: int, flagged: int) -> str:
         """A patrol task at a busy hour. (The patrol point form takes no query arguments, so a point
         with a shift window is made from the task page by hand.)"""
-        text = _("Patrol on %(weekday)s %(start)02d:00–%(end)02d:00: %(n)s flagged events at this hour in %(span)s.",
-                 weekday=weekday_names()[weekday], start=hour, end=(hour + 1) % 24, n=flagged, span=self._span())
-        return url_for("tasks.new", kind="patrol", text=text, source=f"analysis:hour:{weekday}-{hour:02d}")
+        path, pattern, span = self._hour_task
+        text = pattern % {"weekday": self.weekdays[weekday], "start": hour, "end": (hour + 1) % 24, "n": flagged,
+                          "span": span}
+        # What url_for("tasks.new", kind=, text=, source=) builds: the path, then werkzeug's query encoding.
+        query = urlencode({"kind": "patrol", "text": text, "source": f"analysis:hour:{weekday}-{hour:02d}"},
+                          safe="!$'()*,/:;?@")
+        return f"{path}?{query}"
 
 
 def _format(value, is_rate) -> str:
