@@ -66,3 +66,19 @@ def test_command_sends_a_task_officer_completes_it_command_confirms(browser, liv
     desk.wait_for_selector(".task-card[data-status=confirmed]")
     assert "已确认" in desk.inner_text("#timeline")
     desk_context.close()
+
+
+def test_command_list_loads_more_tasks_in_place(browser, live_server, station):
+    """The list shows 50 tasks; "More tasks" appends the rest to the same table (htmx), no page change."""
+    from tests.factories import make_task
+
+    for i in range(53):
+        make_task(station.station, station.command, grid=station.grid_a, text=f"巡查任务{i}")
+    desk, _context = new_page(browser, live_server, DESKTOP)
+    login(desk, "demo-command", PASSWORD)
+    desk.goto(f"{live_server.url}/tasks/")
+    assert desk.locator("#task-list tbody tr[id^='task-row-']").count() == 50
+    desk.click("#task-more a")
+    desk.wait_for_function("document.querySelectorAll('#task-list tbody tr[id^=task-row-]').length === 53")
+    assert desk.url.endswith("/tasks/") and desk.locator("#task-more").count() == 0
+    assert "巡查任务0" in desk.inner_text("#task-list tbody")
