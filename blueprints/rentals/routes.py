@@ -196,8 +196,8 @@ def resolve_hazard(hazard_id: int):
 @requires()
 def compliance():
     """What is overdue per grid and per officer, and the ledger's completeness per grid."""
-    return render("rentals/compliance.html", grids=ledger.grid_report(current_user),
-                  officers=ledger.officer_report(current_user), rules=ledger.Rules.from_config())
+    grids, officers = ledger.compliance_reports(current_user)
+    return render("rentals/compliance.html", grids=grids, officers=officers, rules=ledger.Rules.from_config())
 
 
 from blueprints.rentals import excel_routes  # noqa: E402,F401
