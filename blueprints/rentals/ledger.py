@@ -95,7 +95,8 @@ def list_households(user, *, q: str = "", grid_id: int | None = None, page: int 
     if term:
         query = query.where(or_(Address.search.like(f"%{term}%", escape="\\"),
                                 Resident.search.like(f"% {term}%", escape="\\")))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # The count keeps the joins and filters but not the per-row columns (tenants, flags).
+    total = db.session.scalar(query.with_only_columns(func.count(H.id)).order_by(None))
     rows = db.session.execute(query.order_by(Address.community, Address.street, Address.building, Address.unit,
                                              Address.room, H.id)
                               .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()

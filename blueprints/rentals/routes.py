@@ -51,9 +51,12 @@ def index():
                                           officer_id=request.args.get("officer", type=int))
     from blueprints.residents.forms import grid_choices
 
+    # The labels translated once here, not once per row (they override rental_labels' lazy ones).
     return render("rentals/index.html", "rentals/_list.html", items=items, total=total, q=q, grid_id=grid_id,
                   page_no=page,
-                  overdue=overdue, grids=grid_choices(current_user), page_size=ledger.PAGE_SIZE)
+                  overdue=overdue, grids=grid_choices(current_user), page_size=ledger.PAGE_SIZE,
+                  use_labels={code: str(label) for code, label in use_choices()},
+                  flag_labels={code: str(label) for code, label in ledger.flag_labels().items()})
 
 
 @bp.get("/new")
