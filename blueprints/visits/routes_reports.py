@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from blueprints.visits import bp, coverage, plan, services
 from blueprints.visits.forms import CoverageExportForm
+from blueprints.visits.routes import visit_labels
 from domain.geo import valid_position
 from web import render, requires
 
@@ -25,8 +26,14 @@ def _position_from_args() -> tuple[float, float] | None:
 def plan_page():
     """Who to visit: focus residents of my grids not visited lately, nearest first from ?lat=&lon=."""
     position = _position_from_args()
-    return render("visits/plan.html", "visits/_plan.html", rows=plan.who_to_visit(current_user, position),
-                  position=position, days=plan.focus_days(), radius_km=plan.plan_radius_m() / 1000)
+    rows = plan.who_to_visit(current_user, position)
+    # The reason and period labels translated once here, not once per row (they override
+    # visit_labels' lazy ones for this page).
+    labels = visit_labels()
+    return render("visits/plan.html", "visits/_plan.html", rows=rows,
+                  position=position, days=plan.focus_days(), radius_km=plan.plan_radius_m() / 1000,
+                  reason_labels={k: str(v) for k, v in labels["reason_labels"].items()},
+                  period_labels={k: str(v) for k, v in labels["period_labels"].items()})
 
 
 def _coverage():
