@@ -64,7 +64,7 @@ def _visited_since(column, since: datetime):
 
 def coverage(station_id: int, today: date) -> Coverage:
     """Per grid: households and focus residents visited in 30/90 days, visits, overdue follow-ups;
-    per officer: visits in 30/90 days and overdue follow-ups. Seven statements."""
+    per officer: visits in 30/90 days and overdue follow-ups. Six statements."""
     now = utcnow()
     d30, d90 = now - timedelta(days=30), now - timedelta(days=90)
     grids = {g.id: GridCoverage(g) for g in db.session.scalars(
@@ -86,28 +86,39 @@ def coverage(station_id: int, today: date) -> Coverage:
             .where(Resident.station_id == station_id, focus).group_by(Address.grid_id)):
         if grid_id in grids:
             grids[grid_id].focus, grids[grid_id].focus_30, grids[grid_id].focus_90 = total, int(v30 or 0), int(v90 or 0)
-    recent = case((Visit.recorded_at >= d30, 1), else_=0)
-    for grid_id, v30, v90 in db.session.execute(
-            select(Visit.grid_id, func.sum(recent), func.count(Visit.id))
-            .where(Visit.station_id == station_id, Visit.recorded_at >= d90).group_by(Visit.grid_id)):
+    # Visits and overdue follow-ups: one statement each grouped by (grid, officer), added up per
+    # grid here and per officer in _officers.
+    visits = db.session.execute(
+        select(Visit.grid_id, Visit.officer_id, func.sum(case((Visit.recorded_at >= d30, 1), else_=0)),
+               func.count(Visit.id),
+               func.sum(case(((Visit.recorded_at >= d30) & (Visit.outcome == "no_one_home"), 1), else_=0)))
+        .where(Visit.station_id == station_id, Visit.recorded_at >= d90)
+        .group_by(Visit.grid_id, Visit.officer_id)).all()
+    late = db.session.execute(
+        select(FollowUp.grid_id, FollowUp.officer_id, func.count(FollowUp.id))
+        .where(FollowUp.station_id == station_id, FollowUp.done_visit_id.is_(None), FollowUp.due_on < today)
+        .group_by(FollowUp.grid_id, FollowUp.officer_id)).all()
+    for grid_id, _officer_id, v30, v90, _n30 in visits:
         if grid_id in grids:
-            grids[grid_id].visits_30, grids[grid_id].visits_90 = int(v30 or 0), v90
-    overdue = (FollowUp.station_id == station_id, FollowUp.done_visit_id.is_(None), FollowUp.due_on < today)
-    for grid_id, n in db.session.execute(select(FollowUp.grid_id, func.count(FollowUp.id)).where(*overdue)
-                                         .group_by(FollowUp.grid_id)):
+            grids[grid_id].visits_30 += int(v30 or 0)
+            grids[grid_id].visits_90 += v90
+    for grid_id, _officer_id, n in late:
         if grid_id in grids:
-            grids[grid_id].overdue = n
-    return Coverage(today, list(grids.values()), _officers(station_id, d30, d90, overdue),
+            grids[grid_id].overdue += n
+    return Coverage(today, list(grids.values()), _officers(station_id, visits, late),
                     totals=_totals(list(grids.values())))
 
 
-def _officers(station_id: int, d30: datetime, d90: datetime, overdue) -> list[OfficerCoverage]:
-    counts = {officer_id: (int(v30 or 0), v90, int(n30 or 0)) for officer_id, v30, v90, n30 in db.session.execute(
-        select(Visit.officer_id, func.sum(case((Visit.recorded_at >= d30, 1), else_=0)), func.count(Visit.id),
-               func.sum(case(((Visit.recorded_at >= d30) & (Visit.outcome == "no_one_home"), 1), else_=0)))
-        .where(Visit.station_id == station_id, Visit.recorded_at >= d90).group_by(Visit.officer_id))}
-    late = dict(db.session.execute(select(FollowUp.officer_id, func.count(FollowUp.id)).where(*overdue)
-                                   .group_by(FollowUp.officer_id)).all())
+def _officers(station_id: int, visits, late_rows) -> list[OfficerCoverage]:
+    counts: dict[int, list[int]] = {}
+    for _grid_id, officer_id, v30, v90, n30 in visits:
+        row = counts.setdefault(officer_id, [0, 0, 0])
+        row[0] += int(v30 or 0)
+        row[1] += v90
+        row[2] += int(n30 or 0)
+    late: dict[int, int] = {}
+    for _grid_id, officer_id, n in late_rows:
+        late[officer_id] = late.get(officer_id, 0) + n
     officers = db.session.scalars(select(User).where(
         User.station_id == station_id,
         or_(User.role == COMMUNITY, User.id.in_(list(counts) or [-1]))).order_by(User.name, User.id))
