@@ -229,6 +229,7 @@ MATRIX = {
     "visits.coverage_export": (P, lambda w, r: "/visits/coverage/export", "302 403 403 403 200 200"),
     # tasks
     "tasks.index": (G, lambda w, r: "/tasks/", "302 403 403 403 200 200"),
+    "tasks.more": (G, lambda w, r: "/tasks/more?offset=50", "302 403 403 403 200 200"),
     "tasks.new": (G, lambda w, r: "/tasks/new", "302 403 403 403 200 200"),
     "tasks.create": (P, lambda w, r: "/tasks/", "302 403 403 403 422 422"),
     "tasks.show": (G, lambda w, r: f"/tasks/{r.task.id}", "302 200 404 404 200 200"),
