@@ -1,12 +1,11 @@
 """Forms of missing persons: the report and the sighting (field forms, offline-safe), found, cancel and
 the vulnerable-person profile. Each validates from a flat dict, so /api/sync uses the same rules."""
-import math
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.home.services import LOCAL_TZ
@@ -14,6 +13,7 @@ from blueprints.sync.records import FieldRecordMixin
 from domain.geo import valid_position
 from domain.phone import InvalidPhone, normalise_phone
 from models.missing import CONDITIONS
+from fields import NumberField
 
 MAX_ID = 2**31 - 1
 # A phone's clock may run a little fast: a last-seen time up to 5 minutes "ahead" is still now.
@@ -68,20 +68,6 @@ class LocalTimeField(DateTimeLocalField):
             return value.strftime("%Y-%m-%dT%H:%M")
         return ""
 
-
-class NumberField(FloatField):
-    """A float field whose bad value gets a plain message (NaN and infinity count as bad)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist and str(valuelist[0]).strip() != "":
-            try:
-                self.data = float(str(valuelist[0]).strip())
-            except ValueError:
-                raise ValueError(_l("Enter a number.")) from None
-            if not math.isfinite(self.data):
-                self.data = None
-                raise ValueError(_l("Enter a number."))
 
 
 def _not_in_future(form, field):

@@ -1,11 +1,10 @@
 """Forms of tasks: the command room's new task and review, and the officer's feedback (a field form)."""
-import math
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateTimeLocalField, FloatField, HiddenField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -13,6 +12,7 @@ from blueprints.home.services import LOCAL_TZ
 from blueprints.sync.records import FieldRecordMixin
 from domain.geo import valid_position
 from models.tasks import DONE, RETURNED, TASK_KINDS, TASK_STATUSES
+from fields import NumberField
 
 MAX_ID = 2**31 - 1  # an id beyond PostgreSQL's integer is as good as missing: refuse it in the form
 MAX_ACCURACY_M = 10_000
@@ -30,20 +30,6 @@ def status_choices():
               "confirmed": _l("Confirmed"), "returned": _l("Returned"), "sent_back": _l("Sent back")}
     return [(s, labels[s]) for s in TASK_STATUSES]
 
-
-class NumberField(FloatField):
-    """A float field whose bad value gets a plain message (and NaN/inf count as bad)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist and str(valuelist[0]).strip() != "":
-            try:
-                self.data = float(str(valuelist[0]).strip())
-            except ValueError:
-                raise ValueError(_l("Enter a number.")) from None
-            if not math.isfinite(self.data):
-                self.data = None
-                raise ValueError(_l("Enter a number."))
 
 
 def _between(low: float, high: float, message):

@@ -5,13 +5,12 @@ created on the spot travels as `subject_type=place` without an id and with `plac
 that need the database (the subject exists, is of this station and of the officer's grids) live in
 the service, which answers them as field errors too.
 """
-import math
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, FloatField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.home.services import LOCAL_TZ
@@ -19,6 +18,7 @@ from blueprints.sync.records import FieldRecordMixin
 from domain.geo import valid_position
 from models import utcnow
 from models.visits import OUTCOMES, PLACE_TYPES, PURPOSES, SUBJECT_TYPES
+from fields import NumberField
 
 MAX_ID = 2**31 - 1  # beyond PostgreSQL's integer an id is as good as missing: refuse it in the form
 MAX_ACCURACY_M = 10_000  # rougher than 10 km is an IP-based guess, not a position
@@ -49,20 +49,6 @@ def place_type_choices():
               "other": _l("Other")}
     return [(t, labels[t]) for t in PLACE_TYPES]
 
-
-class NumberField(FloatField):
-    """A float field whose bad value gets a plain message (NaN and infinity count as bad)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist and str(valuelist[0]).strip() != "":
-            try:
-                value = float(str(valuelist[0]).strip())
-            except ValueError:
-                raise ValueError(_l("Enter a number.")) from None
-            if not math.isfinite(value):
-                raise ValueError(_l("Enter a number."))
-            self.data = value
 
 
 def _between(low: float, high: float, message):
