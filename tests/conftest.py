@@ -4,6 +4,7 @@ The database is SQLite in a temporary file by default; with PINGAN_TEST_DB=postg
 against TEST_DATABASE_URL instead (CI runs both). Tables are created once per session and emptied
 after every test.
 """
+import contextlib
 import contextvars
 import os
 import re
@@ -11,6 +12,7 @@ import re
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from app import create_app
 from config import TestConfig, database_url
@@ -134,6 +136,28 @@ class AuthActions:
 
     def logout(self):
         return self.post("/auth/logout")
+
+
+@contextlib.contextmanager
+def queries():
+    """Collect the SQL statements run inside the block (for "the count does not grow" tests)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def count_queries(client, url: str) -> int:
+    """How many statements a GET of `url` runs; the page must answer 200."""
+    with queries() as statements:
+        assert client.get(url).status_code == 200, url
+    return len(statements)
 
 
 @pytest.fixture

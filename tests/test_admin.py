@@ -113,22 +113,11 @@ def test_cli_creates_first_leader(runner, app):
 
 def test_user_list_query_count_does_not_grow_with_users(app, auth, client, station):
     """The leader's list loads every user's grids in one query, not one per row."""
-    from sqlalchemy import event
-
+    from tests.conftest import count_queries as count_statements
     from tests.factories import make_user
 
     def count_queries():
-        statements = []
-
-        def listener(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/admin/").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_statements(client, "/admin/")
 
     auth.login("demo-leader")
     few = count_queries()
@@ -307,20 +296,10 @@ def test_audit_export_follows_the_filters_and_is_audited(auth, client, station, 
 
 
 def test_audit_log_query_count_does_not_grow_with_events(auth, client, station):
-    from sqlalchemy import event as sa_event
+    from tests.conftest import count_queries
 
     def queries(url):
-        statements = []
-
-        def listener(*args):
-            statements.append(args[2])
-
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_queries(client, url)
 
     auth.login("demo-leader")
     now = datetime.now(timezone.utc)

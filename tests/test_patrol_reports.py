@@ -1,16 +1,16 @@
 """The compliance report: numbers per officer/grid/day, roles, the audited Excel export, query counts."""
 import io
 import re
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from blueprints.home.services import LOCAL_TZ
 from extensions import db
 from models import AuditEvent
+from tests.conftest import queries
 from tests.test_patrol import HX, make_check_in, make_point, text
 
 TODAY = datetime.now(LOCAL_TZ).date()
@@ -96,20 +96,6 @@ def test_excel_export_has_the_numbers_and_is_audited(auth, client, station, week
 
 # --- speed: the query count does not grow with the number of check-ins ------------------------------
 
-@contextmanager
-def counted_queries():
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
-
 def _add_check_ins(station, points, n):
     rows = []
     for i in range(n):
@@ -122,7 +108,7 @@ def _add_check_ins(station, points, n):
 
 
 def _queries(client, url) -> int:
-    with counted_queries() as statements:
+    with queries() as statements:
         assert client.get(url).status_code == 200
     return len(statements)
 

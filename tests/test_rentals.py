@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Address, AuditEvent, Hazard, Inspection, RentalHousehold, Resident, Tenancy
 from tests import factories
+from tests.conftest import count_queries
 from tests.factories import id_number
 
 TODAY = date.today()
@@ -264,20 +265,11 @@ def test_case_team_reads_but_may_not_register(auth, client, station):
 
 
 def test_ledger_list_query_count_is_flat(auth, client, station):
-    from sqlalchemy import event
-
     auth.login("demo-command")
     landlord = factories.make_resident(station.station)
 
     def statements(url):
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(client, url)
 
     factories.make_household(station.station, station.grid_a, landlord=landlord)
     small = statements("/rentals/"), statements("/rentals/?overdue=1"), statements("/rentals/compliance")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import AuditEvent, Resident
 from tests import factories
+from tests.conftest import count_queries
 from tests.factories import id_number
 
 
@@ -164,20 +165,11 @@ def test_case_team_reads_the_station_but_may_not_add(auth, client, station):
 
 def test_search_query_count_is_flat(auth, client, station):
     """Search and the list run the same number of statements for 2 or 40 matching people."""
-    from sqlalchemy import event
-
     address = factories.make_address(station.station, station.grid_a)
     auth.login("demo-command")
 
     def count_statements(url):
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_queries(client, url)
 
     for i in range(2):
         factories.make_resident(station.station, address, name="王伟", doc_number=id_number(200 + i))

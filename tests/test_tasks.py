@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from blueprints.home.services import LOCAL_TZ
@@ -17,6 +17,7 @@ from models import Attachment, SyncReceipt
 from models.tasks import Task, TaskEvent
 from models.users import COMMUNITY
 from tests import factories
+from tests.conftest import count_queries
 
 HX = {"HX-Request": "true"}
 
@@ -495,14 +496,7 @@ def test_list_query_count_is_flat(auth, client, station):
     auth.login("demo-command")
 
     def count_statements():
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/tasks/").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_queries(client, "/tasks/")
 
     def add(n):
         for i in range(n):

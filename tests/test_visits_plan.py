@@ -2,18 +2,18 @@
 import io
 import math
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from blueprints.home.services import LOCAL_TZ
 from blueprints.visits.timing import period_of, suggest_period
 from extensions import db
 from models import AuditEvent, FollowUp, Tenancy
 from tests import factories
+from tests.conftest import queries
 from tests.test_visits import HX, make_visit, text
 
 HERE = (35.7986, 112.9237)
@@ -30,20 +30,6 @@ def focus_resident(station, grid, name, metres=100.0, tags=" elderly_alone ", **
     resident.tags = tags  # the factory files everyone untagged
     db.session.commit()
     return resident
-
-
-@contextmanager
-def counting_queries():
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
@@ -138,9 +124,9 @@ def test_timing_rules():
 def test_who_to_visit_query_count_does_not_grow(officer, client, station):
     """Three statements for the plan whether 3 or 30 residents are due (plus login/session reads)."""
     def run(query):
-        with counting_queries() as counter:
+        with queries() as statements:
             assert client.get(f"/visits/plan{query}", headers=HX).status_code == 200
-        return counter["n"]
+        return len(statements)
 
     for i in range(3):
         resident = focus_resident(station.station, station.grid_a, f"甲{i}", metres=100 * i)
@@ -207,9 +193,9 @@ def test_coverage_query_count_does_not_grow(auth, client, covered):
     auth.login("demo-command")
 
     def run():
-        with counting_queries() as counter:
+        with queries() as statements:
             assert client.get("/visits/coverage").status_code == 200
-        return counter["n"]
+        return len(statements)
 
     before = run()
     s = covered.station
@@ -243,9 +229,9 @@ def test_command_screen_visits_queries_do_not_grow(auth, client, covered):
     auth.login("demo-command")
 
     def run():
-        with counting_queries() as counter:
+        with queries() as statements:
             assert client.get("/command/").status_code == 200
-        return counter["n"]
+        return len(statements)
 
     before = run()
     for i in range(10):
