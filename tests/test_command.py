@@ -8,7 +8,7 @@ from blueprints.home.services import LOCAL_TZ
 from extensions import db
 from tests import factories
 from tests.test_patrol import HX, make_check_in, make_point, text
-from tests.test_patrol_reports import counted_queries
+from tests.conftest import queries as counted_queries
 
 TODAY = datetime.now(LOCAL_TZ).date()
 

@@ -14,7 +14,7 @@ from extensions import db
 from models import AuditEvent, Inspection, Tenancy
 from tests import factories
 from tests.test_patrol import HX, make_check_in, make_point, text
-from tests.test_patrol_reports import counted_queries
+from tests.conftest import queries as counted_queries
 
 TODAY = datetime.now(LOCAL_TZ).date()
 END = TODAY - timedelta(days=1)
