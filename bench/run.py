@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,6 +42,8 @@ def last_days(days: int) -> str:
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     return f"start={today - timedelta(days=days - 1)}&end={today}"
 
+
+PHONE_AT = "lat=35.80120&lon=112.95310"  # an officer's phone about 300 m from the open case
 
 # The pages to time: add a page with one line. A page whose route does not exist yet is skipped
 # with a note ("not built yet"), so features can be listed before they land.
@@ -74,8 +76,13 @@ PAGES = [
     # Tasks
     Page("command", "/tasks/"),
     Page("officer", "/tasks/mine"),
-    # Missing persons: every open page polls the banner; nothing changed -> 304
+    # Missing persons, with one case open (bench/open_case.py reports it after the seed; {case} is
+    # its id). Every open page polls the banner with the phone's position: nothing new -> 304.
     Page("officer", "/missing/alerts", revalidate=True, expect=304),
+    Page("officer", "/missing/alerts?" + PHONE_AT, revalidate=True, expect=304),
+    Page("officer", "/missing/alerts?" + PHONE_AT),  # a phone that has not seen the alert: banner + distance
+    Page("officer", "/missing/{case}"),  # the case page as an officer sees it (sighting form)
+    Page("command", "/missing/{case}"),  # ... and the command room's (officers within 2 km)
     # Command room
     Page("command", "/command/"),
     # The screen's refresh when nothing changed; its version also moves when a task's or follow-up's
@@ -150,11 +157,26 @@ def database_url(args, workdir: Path, scale: str) -> str:
     return serve.normalise_db_url(args.db_url) if args.db_url else serve.sqlite_url(workdir, scale)
 
 
-def count_queries(env: dict, workdir: Path, tag: str) -> dict:
+def open_missing_case(env: dict) -> int:
+    """Report one missing person as the demo officer (bench/open_case.py); the new case's id."""
+    completed = subprocess.run([sys.executable, str(BENCH_DIR / "open_case.py"), ROLE_LOGINS["officer"]],
+                               cwd=serve.REPO, env=env, capture_output=True, text=True, timeout=120)
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit("opening the bench's missing-person case failed")
+    return json.loads(completed.stdout.strip().splitlines()[-1])["case_id"]
+
+
+def with_case(pages: list[Page], case_id: int) -> list[Page]:
+    """PAGES with {case} replaced by the open case's id."""
+    return [replace(page, path=page.path.replace("{case}", str(case_id))) for page in pages]
+
+
+def count_queries(env: dict, workdir: Path, tag: str, pages: list[Page] | None = None) -> dict:
     """Run bench/queries.py in a child process on env's database and return its JSON result."""
     spec = {"logins": ROLE_LOGINS, "checkin_url": CHECKIN_POST_URL, "batch_size": SYNC_BATCH_SIZE,
             "pages": [{"role": p.role, "path": p.path, "headers": p.headers, "revalidate": p.revalidate}
-                      for p in PAGES]}
+                      for p in (pages or PAGES)]}
     spec_path, result_path = workdir / f"queries-{tag}.spec.json", workdir / f"queries-{tag}.json"
     spec_path.write_text(json.dumps(spec))
     completed = subprocess.run([sys.executable, str(BENCH_DIR / "queries.py"), str(spec_path), str(result_path)],
@@ -432,6 +454,8 @@ def main(argv=None) -> int:
         env = serve.app_env(database_url(args, workdir, args.scale), workdir / "uploads")
         print(f"seeding {args.scale} scale on {'PostgreSQL' if args.db_url else 'SQLite'} ...", flush=True)
         seed = serve.prepare_database(env["DATABASE_URL"], env, args.scale)
+        template = list(PAGES)
+        PAGES[:] = with_case(template, open_missing_case(env))
         print(f"  upgrade {seed.upgrade_s:.1f} s, seed {seed.seed_s:.1f} s; counting queries ...", flush=True)
         query_result = count_queries(env, workdir, args.scale)
         run = measure_server(args, env, query_result)
@@ -441,7 +465,9 @@ def main(argv=None) -> int:
             print("seeding small scale to compare query counts ...", flush=True)
             small_env = serve.app_env(database_url(args, workdir, "small"), workdir / "uploads")
             serve.prepare_database(small_env["DATABASE_URL"], small_env, "small")
-            small = count_queries(small_env, workdir, "small")
+            small = count_queries(small_env, workdir, "small", with_case(template, open_missing_case(small_env)))
+            for row, page in zip(small["pages"], PAGES):  # the small case's id differs: compare by page
+                row["path"] = page.path
     report, verdicts = build_report(args, seed, query_result, small, run)
     print("\n" + report)
     args.out.parent.mkdir(parents=True, exist_ok=True)

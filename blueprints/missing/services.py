@@ -4,7 +4,7 @@ publishes it after the commit (alerts.py)."""
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from blueprints.home.services import LOCAL_TZ
@@ -289,15 +289,20 @@ def report_prefill(resident: Resident, profile: VulnerableProfile | None) -> dic
 
 def officers_by_distance(case: MissingPersonCase, radius_m: int, hours: int = 12) -> list[dict]:
     """Officers of the station with their latest check-in of the last `hours`: inside the radius
-    first (nearest first), then the others; officers without a recent check-in last. Two queries."""
+    first (nearest first), then the others; officers without a recent check-in last. Two queries;
+    the database picks each officer's latest check-in (one row per officer, not every check-in)."""
     from models import CheckIn
 
     since = utcnow() - timedelta(hours=hours)
-    latest: dict[int, CheckIn] = {}
-    for check_in in db.session.scalars(select(CheckIn).where(
-            CheckIn.station_id == case.station_id, CheckIn.recorded_at >= since, CheckIn.lat.is_not(None))
-            .order_by(CheckIn.recorded_at)):
-        latest[check_in.officer_id] = check_in  # ordered by time: the last one wins
+    recent = (CheckIn.station_id == case.station_id, CheckIn.recorded_at >= since, CheckIn.lat.is_not(None))
+    last = (select(CheckIn.officer_id, func.max(CheckIn.recorded_at).label("at"))
+            .where(*recent).group_by(CheckIn.officer_id).subquery())
+    latest = {}
+    for row in db.session.execute(
+            select(CheckIn.officer_id, CheckIn.lat, CheckIn.lon, CheckIn.recorded_at, CheckIn.id)
+            .join(last, (CheckIn.officer_id == last.c.officer_id) & (CheckIn.recorded_at == last.c.at))
+            .where(*recent).order_by(CheckIn.id)):
+        latest[row.officer_id] = row  # two at the same instant: the later id wins
     officers = db.session.scalars(select(User).where(
         User.station_id == case.station_id, User.active.is_(True), User.role == COMMUNITY).order_by(User.name))
     rows = []
