@@ -90,3 +90,15 @@ class TaskEvent(db.Model):
     task: Mapped[Task] = relationship(back_populates="events")
     user = relationship("User")
     photo = relationship("Attachment")
+
+
+# Indexes the command room (blueprints/command) reads the rentals ledger by: today's and a period's
+# registrations, inspections and tenants per grid, and the analysis's hour table. Declared with the
+# command room's migration (0015_command_speed) so the rentals models stay as their feature wrote them.
+from models.rentals import Inspection, RentalHousehold, Tenancy  # noqa: E402
+
+Index("ix_inspections_station_inspected", Inspection.station_id, Inspection.inspected_on, Inspection.household_id)
+Index("ix_inspections_station_recorded", Inspection.station_id, Inspection.recorded_at)
+Index("ix_rental_households_station_registered", RentalHousehold.station_id, RentalHousehold.registered_on)
+Index("ix_rental_households_station_recorded", RentalHousehold.station_id, RentalHousehold.recorded_at)
+Index("ix_tenancies_station_registered", Tenancy.station_id, Tenancy.registered_on, Tenancy.household_id)

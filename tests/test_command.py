@@ -27,6 +27,19 @@ def version_of(page: str) -> str:
     return re.search(r'data-version="([^"]+)"', page).group(1)
 
 
+def map_layers(client, page: str) -> dict:
+    """The map's layers as command.js gets them (the page's data-layers-url), each marker expanded from
+    its compact [lat, lon, label, alert, url suffix] to a dict."""
+    response = client.get(re.search(r'data-layers-url="([^"]+)"', page).group(1).replace("&amp;", "&"))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    layers = {}
+    for layer in response.get_json()["layers"]:
+        markers = [{"lat": m[0], "lon": m[1], "label": m[2], "alert": bool(m[3]),
+                    "url": layer["url"] + m[4] if len(m) > 4 else None} for m in layer["markers"]]
+        layers[layer["key"]] = {**layer, "markers": markers}
+    return layers
+
+
 @pytest.fixture
 def busy_day(station):
     """Today: two check-ins in grid A (one flagged), a rental registered and inspected, an overdue task."""
@@ -50,7 +63,7 @@ def busy_day(station):
 @pytest.mark.parametrize("login", ["demo-officer", "demo-case"])
 def test_community_and_case_team_cannot_open_the_command_room(auth, client, station, login):
     auth.login(login)
-    for url in ("/command/", "/command/live", "/command/analysis", "/command/analysis.xlsx",
+    for url in ("/command/", "/command/live", "/command/layers", "/command/analysis", "/command/analysis.xlsx",
                 "/command/analysis/print"):
         assert client.get(url).status_code == 403, url
 
@@ -98,8 +111,8 @@ def test_counts_feed_grid_table_and_map_layers_of_today(auth, client, station, b
     header = re.findall(r'<th scope="col">(.*?)</th>', page.split('id="grid-table"')[1].split("</thead>")[0])
     assert dict(zip(header[1:], cells))["签到动态"] == "2"
     assert dict(zip(header[1:], cells))["逾期指令"] == "1"
-    layers = {layer["key"]: layer for layer in
-              __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))}
+    assert "data-layers=" not in page  # the markers are fetched, not inlined
+    layers = map_layers(client, page)
     assert len(layers["checkins"]["markers"]) == 2 and [m["alert"] for m in layers["checkins"]["markers"]] == [True, False]
     assert len(layers["officers"]["markers"]) == 1
     assert layers["tasks"]["markers"][0]["url"] == f"/tasks/{overdue.id}"
@@ -113,10 +126,9 @@ def test_map_positions_are_converted_for_gcj02_tiles(app, auth, client, station,
     app.config["MAP_TILE_CRS"] = "gcj02"
     try:
         page = text(client.get("/command/"))
+        marker = map_layers(client, page)["checkins"]["markers"][0]
     finally:
         app.config["MAP_TILE_CRS"] = "wgs84"
-    layers = __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))
-    marker = next(layer for layer in layers if layer["key"] == "checkins")["markers"][0]
     assert (marker["lat"], marker["lon"]) == pytest.approx(wgs84_to_gcj02(market.lat, market.lon))
     assert marker["lat"] != pytest.approx(market.lat, abs=1e-4)
 
@@ -129,6 +141,64 @@ def test_a_check_in_of_another_station_is_not_counted(auth, client, station, bus
     auth.login("demo-command")
     page = text(client.get("/command/"))
     assert count_of(page, "checkins") == 2 and "别处" not in page
+
+
+def test_points_done_per_grid_agree_with_the_patrol_report(auth, client, station):
+    """The screen's "points done" column (one grouped statement) gives patrol's compliance report of
+    today: the daily cap, the window, an inactive point, a point outside the officer's grids, an
+    officer of two grids, a check-in without a point."""
+    from blueprints.patrol import reports
+
+    night = make_point(station.station, station.grid_a, name="夜市", required_per_day=2)
+    west = make_point(station.station, station.grid_b, name="西街")
+    closed = make_point(station.station, station.grid_b, name="旧点", active=False)
+    station.officer_b.grids = [station.grid_a, station.grid_b]
+    db.session.commit()
+    now = datetime.now(timezone.utc)
+    for minutes in (1, 2, 3):  # three at a point required twice: capped at 2
+        make_check_in(station.officer, night, now - timedelta(minutes=minutes))
+    make_check_in(station.officer, west, now - timedelta(minutes=4))  # not his grid
+    make_check_in(station.officer_b, west, now - timedelta(minutes=5))
+    make_check_in(station.officer_b, closed, now - timedelta(minutes=6))
+    make_check_in(station.officer_b, None, now - timedelta(minutes=7), flags="no_position")
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    header = re.findall(r'<th scope="col">(.*?)</th>', page.split('id="grid-table"')[1].split("</thead>")[0])
+    column = header[1:].index("必到点完成")
+    report = {g.id: t for g, t in reports.compliance(station.station.id, TODAY, TODAY).by_grid}
+    for grid in (station.grid_a, station.grid_b):
+        row = re.search(r'<tr data-grid="%d">(.*?)</tr>' % grid.id, page, re.S).group(1)
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert cells[column] == f"{report[grid.id].done}/{report[grid.id].required}", grid.name
+    assert report[station.grid_a.id].done == 2
+
+
+# --- the map's layers --------------------------------------------------------------------------------------
+
+def test_layers_answer_304_to_a_matching_etag_and_change_with_the_data(auth, client, station, busy_day):
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    url = re.search(r'data-layers-url="([^"]+)"', page).group(1)
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    factories.make_task(station.station, station.command, assignee=station.officer, lat=35.81, lon=112.93)
+    changed = client.get("/command/layers", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    tasks = next(layer for layer in changed.get_json()["layers"] if layer["key"] == "tasks")
+    assert len(tasks["markers"]) == 2 and tasks["url"] == "/tasks/"
+
+
+def test_layers_query_count_does_not_grow_with_data(auth, client, station, busy_day):
+    auth.login("demo-command")
+    client.get("/command/layers")
+    with counted_queries() as few:
+        assert client.get("/command/layers").status_code == 200
+    _more_data(station, busy_day[0], 12)
+    with counted_queries() as many:
+        layers = client.get("/command/layers").get_json()["layers"]
+    assert len(next(layer for layer in layers if layer["key"] == "checkins")["markers"]) == 14
+    assert len(many) == len(few), (len(few), len(many))
 
 
 # --- the refresh -------------------------------------------------------------------------------------------
@@ -218,7 +288,6 @@ def test_an_open_missing_case_is_counted_mapped_and_in_the_feed(auth, client, st
     auth.login("demo-command")
     page = text(client.get("/command/"))
     assert count_of(page, "missing-open") == 1
-    layers = __import__("json").loads(re.search(r"data-layers='([^']*)'", page).group(1))
-    missing = next(layer for layer in layers if layer["key"] == "missing")
+    missing = map_layers(client, page)["missing"]
     assert missing["markers"][0]["url"] == f"/missing/{case.id}" and "城东菜市场南门" in missing["markers"][0]["label"]
     assert "李桂英" in page.split('id="activity"')[1].split("</ol>")[0]

@@ -4,7 +4,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from blueprints.command.sources import Count, FeedItem, Layer, Source, register
+from blueprints.command.sources import Count, FeedItem, Layer, Source, memoized, register, tally
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
 
@@ -18,49 +18,57 @@ def version(today):
             select(func.max(Sighting.id)).where(Sighting.station_id == station).scalar_subquery()]
 
 
-def counts(today):
-    number = db.session.scalar(select(func.count(C.id)).where(C.station_id == today.user.station_id,
-                                                              C.status == OPEN)) or 0
-    return [Count("missing_open", _("Open missing cases"), number, 50, url_for("missing.index"), alert=True)]
+def tallies(today):
+    station = today.user.station_id
+    return memoized(("missing", station), lambda: [select(*tally("missing.open", None, None, func.count(C.id)))
+                                                   .where(C.station_id == station, C.status == OPEN)])
+
+
+def fold(today, rows):
+    number = sum(int(n or 0) for *_k, n, _a, _b in rows.get("missing.open", ()))
+    return [Count("missing_open", _("Open missing cases"), number, 50, url_for("missing.index"), alert=True)], []
 
 
 def layers(today):
-    """Each open case where last seen, and its sightings: two queries."""
-    cases = list(db.session.scalars(select(C).where(C.station_id == today.user.station_id, C.status == OPEN)
-                                    .order_by(C.id.desc()).limit(LAYER_LIMIT)))
-    by_id = {c.id: c for c in cases}
+    """Each open case where last seen, and its sightings: two queries, columns only."""
+    prefix = url_for("missing.show", case_id=1)[:-1]
+    last_seen, seen = _("%(name)s, last seen at %(place)s"), _("%(name)s, seen at %(place)s")
+    cases = db.session.execute(select(C.id, C.name, C.last_seen_place, C.last_seen_lat, C.last_seen_lon)
+                               .where(C.station_id == today.user.station_id, C.status == OPEN)
+                               .order_by(C.id.desc()).limit(LAYER_LIMIT)).all()
+    names = {case_id: name for case_id, name, *_rest in cases}
     markers = []
-    for c in cases:
-        if c.last_seen_lat is not None:
-            lat, lon = today.position(c.last_seen_lat, c.last_seen_lon)
-            markers.append({"lat": lat, "lon": lon, "alert": True, "url": url_for("missing.show", case_id=c.id),
-                            "label": _("%(name)s, last seen at %(place)s", name=c.name, place=c.last_seen_place)})
-    if by_id:
-        for s in db.session.scalars(select(Sighting).where(Sighting.case_id.in_(list(by_id)),
-                                                           Sighting.lat.is_not(None))):
-            lat, lon = today.position(s.lat, s.lon)
-            markers.append({"lat": lat, "lon": lon, "alert": False, "url": url_for("missing.show", case_id=s.case_id),
-                            "label": _("%(name)s, seen at %(place)s", name=by_id[s.case_id].name, place=s.place)})
+    for case_id, name, place, lat, lon in cases:
+        if lat is not None:
+            lat, lon = today.position(lat, lon)
+            markers.append({"lat": lat, "lon": lon, "alert": True, "url": f"{prefix}{case_id}",
+                            "label": last_seen % {"name": name, "place": place}})
+    if names:
+        for case_id, place, lat, lon in db.session.execute(
+                select(Sighting.case_id, Sighting.place, Sighting.lat, Sighting.lon)
+                .where(Sighting.case_id.in_(list(names)), Sighting.lat.is_not(None)).order_by(Sighting.id)):
+            lat, lon = today.position(lat, lon)
+            markers.append({"lat": lat, "lon": lon, "alert": False, "url": f"{prefix}{case_id}",
+                            "label": seen % {"name": names[case_id], "place": place}})
     return [Layer("missing", _("Missing persons and sightings"), "#b00020", markers, 5)]
 
 
 def feed(today, limit):
-    """Cases reported and sightings added since the start of the day (newest ids first)."""
-    items = []
-    for c in db.session.scalars(select(C).where(C.station_id == today.user.station_id)
-                                .order_by(C.id.desc()).limit(limit)):
-        if c.created_at < today.start:
-            break
-        items.append(FeedItem(c.created_at, _("Missing"), _("Reported missing: %(name)s", name=c.name),
-                              url=url_for("missing.show", case_id=c.id), recorded_at=c.recorded_at,
-                              synced=c.via == "sync", alert=True))
-    for s in db.session.scalars(select(Sighting).where(Sighting.station_id == today.user.station_id)
-                                .order_by(Sighting.id.desc()).limit(limit)):
-        if s.created_at < today.start:
-            break
-        items.append(FeedItem(s.created_at, _("Sighting"), s.place, url=url_for("missing.show", case_id=s.case_id),
-                              recorded_at=s.seen_at, synced=s.via == "sync"))
+    """Cases reported and sightings added since the start of the day (newest ids first), columns only."""
+    station, prefix = today.user.station_id, url_for("missing.show", case_id=1)[:-1]
+    kind, reported = _("Missing"), _("Reported missing: %(name)s")
+    items = [FeedItem(created_at, kind, reported % {"name": name}, url=f"{prefix}{case_id}", recorded_at=recorded_at,
+                      synced=via == "sync", alert=True)
+             for case_id, name, created_at, recorded_at, via in db.session.execute(
+                 select(C.id, C.name, C.created_at, C.recorded_at, C.via)
+                 .where(C.station_id == station, C.created_at >= today.start).order_by(C.id.desc()).limit(limit))]
+    sighting = _("Sighting")
+    items += [FeedItem(created_at, sighting, place, url=f"{prefix}{case_id}", recorded_at=seen_at, synced=via == "sync")
+              for case_id, place, created_at, seen_at, via in db.session.execute(
+                  select(Sighting.case_id, Sighting.place, Sighting.created_at, Sighting.seen_at, Sighting.via)
+                  .where(Sighting.station_id == station, Sighting.created_at >= today.start)
+                  .order_by(Sighting.id.desc()).limit(limit))]
     return items
 
 
-register(Source("missing", version=version, counts=counts, layers=layers, feed=feed))
+register(Source("missing", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed))

@@ -6,12 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, extract, func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
-from blueprints.home.services import LOCAL_TZ
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized, register, tally
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
-from models import CheckIn, PatrolPoint, User
+from models import CheckIn, PatrolPoint, User, user_grids
 from models.users import COMMUNITY
 
 LAYER_LIMIT = 2000  # a station's busiest day is a few hundred check-ins
@@ -26,29 +25,76 @@ def version(today):
                                                CheckIn.local_day == today.day).scalar_subquery()]
 
 
-def counts(today):
-    numbers = patrol.station_counts(today.user, today.start, today.end)
+def tallies(today):
+    """Today's check-ins per (grid, officer), and per grid the required points' capped done count, the
+    officers and the points' daily requirement: the numbers of the counts row and of patrol's
+    compliance report for one day (tests/test_command.py checks they agree), as tally rows."""
+    station, day = today.user.station_id, today.day
+    return memoized(("patrol", station, day), lambda: _tallies(station, day))
+
+
+def _tallies(station, day):
+    officer = and_(User.id == user_grids.c.user_id, User.station_id == station, User.role == COMMUNITY,
+                   User.active.is_(True))
+    required = and_(PatrolPoint.station_id == station, PatrolPoint.active.is_(True), PatrolPoint.required_per_day > 0)
+    done, _outside = patrol.done_counts()
+    daily = (select(CheckIn.officer_id, CheckIn.point_id, done.label("done"))
+             .where(CheckIn.station_id == station, CheckIn.local_day == day, CheckIn.point_id.is_not(None))
+             .group_by(CheckIn.officer_id, CheckIn.point_id).subquery())
+    capped = case((daily.c.done > PatrolPoint.required_per_day, PatrolPoint.required_per_day), else_=daily.c.done)
+    return [
+        select(*tally("patrol.day", CheckIn.grid_id, CheckIn.officer_id, func.count(CheckIn.id), _flagged()))
+        .where(CheckIn.station_id == station, CheckIn.local_day == day).group_by(CheckIn.grid_id, CheckIn.officer_id),
+        # Done at a required point counts (up to its daily requirement) for an officer of the point's grid.
+        select(*tally("patrol.done", PatrolPoint.grid_id, None, func.sum(capped)))
+        .select_from(daily).join(PatrolPoint, and_(PatrolPoint.id == daily.c.point_id, required))
+        .join(user_grids, and_(user_grids.c.user_id == daily.c.officer_id, user_grids.c.grid_id == PatrolPoint.grid_id))
+        .join(User, officer).group_by(PatrolPoint.grid_id),
+        select(*tally("patrol.officers", user_grids.c.grid_id, None, func.count()))
+        .select_from(user_grids).join(User, officer).group_by(user_grids.c.grid_id),
+        select(*tally("patrol.required", PatrolPoint.grid_id, None, func.sum(PatrolPoint.required_per_day)))
+        .where(required).group_by(PatrolPoint.grid_id),
+    ]
+
+
+def fold(today, rows):
+    """Counts (check-ins, flagged, officers on patrol) and per-grid columns from the tally rows."""
+    checkins, flagged, officers = {}, {}, set()
+    for grid_id, officer_id, n, n_flagged, _zero in rows.get("patrol.day", ()):
+        checkins[grid_id] = checkins.get(grid_id, 0) + int(n)
+        flagged[grid_id] = flagged.get(grid_id, 0) + int(n_flagged or 0)
+        officers.add(officer_id)
+    done = {grid_id: int(n or 0) for grid_id, _k, n, *_rest in rows.get("patrol.done", ())}
+    per_officer = {grid_id: int(n or 0) for grid_id, _k, n, *_rest in rows.get("patrol.required", ())}
+    # Every community officer of a grid owes the grid's points each day (patrol's report, one day).
+    required = {grid_id: int(n) * per_officer.get(grid_id, 0) for grid_id, _k, n, *_rest in rows.get("patrol.officers", ())}
     feed = url_for("patrol.feed")
-    return [Count("checkins", _("Check-ins"), numbers["checkins_today"], 10, feed),
-            Count("flagged", _("Flagged check-ins"), numbers["flagged_today"], 70, feed, alert=True),
-            Count("officers_active", _("Officers on patrol"), numbers["officers_active"], 80, feed)]
+    counts = [Count("checkins", _("Check-ins"), sum(checkins.values()), 10, feed),
+              Count("flagged", _("Flagged check-ins"), sum(flagged.values()), 70, feed, alert=True),
+              Count("officers_active", _("Officers on patrol"), len(officers), 80, feed)]
+    columns = [Column("checkins", _("Check-ins"), checkins, order=10),
+               Column("flagged", _("Flagged"), flagged, order=70, better="down"),
+               Column("points_done", _("Points done"), {g: done.get(g, 0) for g in required}, of=required,
+                      order=15, better="up")]
+    return counts, columns
 
 
 def layers(today):
     """Today's check-ins and, from the same rows, each officer's latest one: one query."""
-    rows = db.session.execute(
+    station, day = today.user.station_id, today.day
+    rows = db.session.execute(memoized(("patrol.layer", station, day), lambda: (
         select(CheckIn.id, CheckIn.lat, CheckIn.lon, CheckIn.flags, CheckIn.recorded_at, CheckIn.officer_id,
                User.name, PatrolPoint.name)
         .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
-        .where(CheckIn.station_id == today.user.station_id, CheckIn.local_day == today.day, CheckIn.lat.is_not(None))
-        .limit(LAYER_LIMIT)).all()
+        .where(CheckIn.station_id == station, CheckIn.local_day == day, CheckIn.lat.is_not(None))
+        .limit(LAYER_LIMIT)))).all()
     # Sorted here, not in SQL: an ORDER BY recorded_at tempts SQLite onto the (station, recorded_at)
     # index, a walk through the whole year, instead of the (station, local_day) one.
-    rows.sort(key=lambda row: (row.recorded_at, row.id), reverse=True)
+    rows.sort(key=lambda row: (row[4], row[0]), reverse=True)
     check_ins, officers = [], {}
     for _id, lat, lon, flags, recorded_at, officer_id, officer, point in rows:
         lat, lon = today.position(lat, lon)
-        label = f"{officer} · {point or '—'} · {recorded_at.astimezone(LOCAL_TZ):%H:%M}"
+        label = f"{officer} · {point or '—'} · {hour_minute(recorded_at)}"
         check_ins.append({"lat": lat, "lon": lon, "label": label, "alert": bool(flags)})
         officers.setdefault(officer_id, {"lat": lat, "lon": lon, "label": label, "alert": False})
     return [Layer("checkins", _("Check-ins today"), "#0b3d91", check_ins, 10),
@@ -56,26 +102,18 @@ def layers(today):
 
 
 def feed(today, limit):
-    """The station's check-ins of the day, newest received first (patrol's own feed query)."""
-    items = []
-    for c in patrol.feed(today.user.station_id, today.day)[:limit]:
-        text = _("Check-in at %(point)s", point=c.point.name) if c.point else _("Check-in without a point")
-        items.append(FeedItem(c.received_at, _("Patrol"), text, c.officer.name, url_for("patrol.feed"),
-                              recorded_at=c.recorded_at, synced=c.via == "sync", alert=bool(c.flags)))
-    return items
-
-
-def grid_today(today):
-    """Per grid: check-ins, flagged, and today's required points done (patrol's compliance report)."""
-    rows = db.session.execute(
-        select(CheckIn.grid_id, func.count(CheckIn.id), _flagged())
-        .where(CheckIn.station_id == today.user.station_id, CheckIn.local_day == today.day)
-        .group_by(CheckIn.grid_id)).all()
-    report = reports.compliance(today.user.station_id, today.day, today.day)
-    return [Column("checkins", _("Check-ins"), {g: n for g, n, _f in rows}, order=10),
-            Column("flagged", _("Flagged"), {g: int(f or 0) for g, _n, f in rows}, order=70, better="down"),
-            Column("points_done", _("Points done"), {g.id: t.done for g, t in report.by_grid},
-                   of={g.id: t.required for g, t in report.by_grid}, order=15, better="up")]
+    """The station's check-ins of the day, newest received first: columns only, no ORM objects."""
+    station, day, url = today.user.station_id, today.day, url_for("patrol.feed")
+    kind, at_point, no_point = _("Patrol"), _("Check-in at %(point)s"), _("Check-in without a point")
+    return [FeedItem(received_at, kind, at_point % {"point": point} if point is not None else no_point, officer, url,
+                     recorded_at=recorded_at, synced=via == "sync", alert=bool(flags))
+            for received_at, recorded_at, via, flags, officer, point in db.session.execute(memoized(
+                ("patrol.feed", station, day, limit), lambda: (
+                    select(CheckIn.received_at, CheckIn.recorded_at, CheckIn.via, CheckIn.flags, User.name,
+                           PatrolPoint.name)
+                    .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
+                    .where(CheckIn.station_id == station, CheckIn.local_day == day)
+                    .order_by(CheckIn.received_at.desc(), CheckIn.id.desc()).limit(limit))))]
 
 
 def compliance_by_grid(station_id: int, start, end) -> dict:
@@ -150,5 +188,5 @@ def hours(period):
     return add_hours({}, rows, flagged=True)
 
 
-register(Source("patrol", version=version, counts=counts, layers=layers, feed=feed, grid_today=grid_today,
-                measures=measures, hours=hours))
+register(Source("patrol", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures,
+                hours=hours))

@@ -4,7 +4,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, extract, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, memoized, register, tally
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
@@ -21,27 +21,58 @@ def version(today):
             select(func.max(Tenancy.id)).where(Tenancy.station_id == station).scalar_subquery()]
 
 
-def counts(today):
-    station = today.user.station_id
-    registered, inspected = db.session.execute(select(
-        select(func.count(H.id)).where(H.station_id == station, H.registered_on == today.day).scalar_subquery(),
-        select(func.count(Inspection.id)).where(Inspection.station_id == station,
-                                                Inspection.inspected_on == today.day).scalar_subquery())).one()
+def tallies(today):
+    """Per grid: households registered today and overdue now (one pass over the households, the
+    ledger's own overdue rule, the ledger's grids), and today's inspections."""
+    station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
+    grid_ids = None if people.sees_station(today.user) else tuple(today.user.grid_ids)
+    return memoized(("rentals", station, day, rules, grid_ids), lambda: _tallies(station, day, rules, grid_ids))
+
+
+def _tallies(station, day, rules, grid_ids):
+    overdue = ledger._flags(day, rules)["inspection_overdue"]
+    grids = select(Grid.id).where(Grid.station_id == station)
+    if grid_ids is not None:
+        grids = grids.where(Grid.id.in_(grid_ids))
+    return [
+        select(*tally("rentals.households", H.grid_id, None, func.sum(case((H.registered_on == day, 1), else_=0)),
+                      func.sum(case((and_(overdue, H.grid_id.in_(grids.scalar_subquery())), 1), else_=0))))
+        .where(H.station_id == station).group_by(H.grid_id),
+        select(*tally("rentals.inspections", H.grid_id, None, func.count(Inspection.id)))
+        .join(H, H.id == Inspection.household_id)
+        .where(Inspection.station_id == station, Inspection.inspected_on == day).group_by(H.grid_id),
+    ]
+
+
+def fold(today, rows):
+    """Counts (registrations, inspections) and the per-grid columns, from the tally rows."""
+    registered, overdue, inspected = {}, {}, {}
+    for grid_id, _k, n_registered, n_overdue, _zero in rows.get("rentals.households", ()):
+        if n_registered:
+            registered[grid_id] = int(n_registered)
+        if n_overdue:
+            overdue[grid_id] = int(n_overdue)
+    for grid_id, _k, n, *_rest in rows.get("rentals.inspections", ()):
+        inspected[grid_id] = int(n)
     index = url_for("rentals.index")
-    return [Count("registrations", _("Rental registrations"), registered or 0, 30, index),
-            Count("inspections", _("Inspections"), inspected or 0, 40, index)]
+    counts = [Count("registrations", _("Rental registrations"), sum(registered.values()), 30, index),
+              Count("inspections", _("Inspections"), sum(inspected.values()), 40, index)]
+    columns = [Column("registrations", _("Registrations"), registered, order=30),
+               Column("inspections", _("Inspections"), inspected, order=40),
+               Column("inspection_overdue", _("Inspection overdue"), overdue, order=45, better="down")]
+    return counts, columns
 
 
 def layers(today):
     """Households whose inspection is overdue, at their address's position."""
     # The ledger's own rule expression (not a copy), so the map and the ledger agree.
-    overdue = ledger._flags(today.day, ledger.Rules.from_config())["inspection_overdue"]
-    rows = db.session.execute(
+    station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
+    rows = db.session.execute(memoized(("rentals.layer", station, day, rules), lambda: (
         select(H.id, H.last_inspected_on, Address.lat, Address.lon, Address.community, Address.street,
                Address.building, Address.unit, Address.room)
         .join(Address, Address.id == H.address_id)
-        .where(H.station_id == today.user.station_id, overdue, Address.lat.is_not(None))
-        .order_by(H.id).limit(LAYER_LIMIT)).all()
+        .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"], Address.lat.is_not(None))
+        .order_by(H.id).limit(LAYER_LIMIT)))).all()
     # Labels and the URL prefix once, not gettext/url_for per marker (a few hundred markers).
     prefix = url_for("rentals.show", household_id=1)[:-1]
     last_pattern, never = _("last inspected %(day)s"), _("never inspected")
@@ -65,45 +96,24 @@ def feed(today, limit):
     items = []
     # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
     # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects.
-    for household_id, created_at, recorded_at, *parts in db.session.execute(
-            select(H.id, H.created_at, H.recorded_at, *address).join(Address, Address.id == H.address_id)
-            .where(H.station_id == station).order_by(H.id.desc()).limit(limit)):
+    for household_id, created_at, recorded_at, *parts in db.session.execute(memoized(
+            ("rentals.feed", station, limit), lambda: select(H.id, H.created_at, H.recorded_at, *address)
+            .join(Address, Address.id == H.address_id).where(H.station_id == station).order_by(H.id.desc()).limit(limit))):
         if created_at < today.start:
             break
         items.append(FeedItem(created_at, rental, registered % {"address": " ".join(p for p in parts if p)},
                               url=f"{prefix}{household_id}", recorded_at=recorded_at))
-    for household_id, created_at, recorded_at, officer, *parts in db.session.execute(
-            select(Inspection.household_id, Inspection.created_at, Inspection.recorded_at, User.name, *address)
-            .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
-            .outerjoin(User, User.id == Inspection.officer_id)
-            .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)):
+    for household_id, created_at, recorded_at, officer, *parts in db.session.execute(memoized(
+            ("rentals.inspection_feed", station, limit), lambda: (
+                select(Inspection.household_id, Inspection.created_at, Inspection.recorded_at, User.name, *address)
+                .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
+                .outerjoin(User, User.id == Inspection.officer_id)
+                .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)))):
         if created_at < today.start:
             break
         items.append(FeedItem(created_at, inspection, inspected % {"address": " ".join(p for p in parts if p)},
                               officer or "", f"{prefix}{household_id}", recorded_at=recorded_at))
     return items
-
-
-def grid_today(today):
-    """Per grid: today's registrations and inspections, and households overdue now (the ledger's report)."""
-    station = today.user.station_id
-    registered = db.session.execute(select(H.grid_id, func.count(H.id)).where(
-        H.station_id == station, H.registered_on == today.day).group_by(H.grid_id)).all()
-    inspected = db.session.execute(select(H.grid_id, func.count(Inspection.id)).join(H, H.id == Inspection.household_id)
-                                   .where(Inspection.station_id == station, Inspection.inspected_on == today.day)
-                                   .group_by(H.grid_id)).all()
-    # The "inspection_overdue" column of ledger.grid_report (same rule expression, same grids), without
-    # the report's other rules: their EXISTS subqueries per household were most of the screen's SQL time.
-    overdue = ledger._flags(today.day, ledger.Rules.from_config())["inspection_overdue"]
-    query = (select(Grid.id, func.sum(case((overdue, 1), else_=0)))
-             .select_from(Grid).outerjoin(H, and_(H.grid_id == Grid.id, H.station_id == station))
-             .where(Grid.station_id == station).group_by(Grid.id))
-    if not people.sees_station(today.user):
-        query = query.where(Grid.id.in_(today.user.grid_ids))
-    return [Column("registrations", _("Registrations"), dict(registered), order=30),
-            Column("inspections", _("Inspections"), dict(inspected), order=40),
-            Column("inspection_overdue", _("Inspection overdue"),
-                   {grid_id: int(n or 0) for grid_id, n in db.session.execute(query)}, order=45, better="down")]
 
 
 def measures(period):
@@ -148,5 +158,5 @@ def hours(period):
     return cells
 
 
-register(Source("rentals", version=version, counts=counts, layers=layers, feed=feed, grid_today=grid_today,
+register(Source("rentals", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
                 measures=measures, snapshot=snapshot, hours=hours))

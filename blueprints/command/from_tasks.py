@@ -2,13 +2,11 @@
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, extract, func, select
-from sqlalchemy.orm import joinedload
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, register
-from blueprints.tasks import services as tasks
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, NOW, add_hours, memoized, register, tally
 from extensions import db
 from models import Grid, User, user_grids
-from models.tasks import DONE, OPEN_STATUSES, RETURNED, Task, TaskEvent
+from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
 
 LAYER_LIMIT = 500
 
@@ -21,28 +19,54 @@ def version(today):
     station = today.user.station_id
     # max(updated_at) moves with every step; the overdue count moves when a due time passes.
     return [select(func.max(Task.updated_at)).where(Task.station_id == station).scalar_subquery(),
-            select(func.count(Task.id)).where(Task.station_id == station, _overdue(today.now)).scalar_subquery()]
+            select(func.count(Task.id)).where(Task.station_id == station, _overdue(NOW)).scalar_subquery()]
 
 
-def counts(today):
-    numbers = tasks.station_counts(today.user, today.start, today.end)
+def tallies(today):
+    """The station's tasks per (grid, officer): open, overdue now, waiting for review; and each
+    officer's first grid (where a task given to one officer is counted)."""
+    station = today.user.station_id
+    return memoized(("tasks", station), lambda: _tallies(station))
+
+
+def _tallies(station):
+    return [
+        select(*tally("tasks", Task.grid_id, Task.assignee_id, func.sum(case((Task.status.in_(OPEN_STATUSES), 1), else_=0)),
+                      func.sum(case((_overdue(NOW), 1), else_=0)),
+                      func.sum(case((Task.status.in_(REVIEW_STATUSES), 1), else_=0))))
+        .where(Task.station_id == station).group_by(Task.grid_id, Task.assignee_id),
+        select(*tally("tasks.first_grid", user_grids.c.user_id, func.min(user_grids.c.grid_id)))
+        .join(Grid, Grid.id == user_grids.c.grid_id).where(Grid.station_id == station).group_by(user_grids.c.user_id),
+    ]
+
+
+def fold(today, rows):
+    """Counts (overdue, open, to review) and the per-grid open and overdue columns, from the tally rows."""
+    first_grids = {user_id: grid_id for user_id, grid_id, *_rest in rows.get("tasks.first_grid", ())}
+    task_rows = rows.get("tasks", ())
+    open_, overdue = _by_grid([(g, a, n_open, n_overdue) for g, a, n_open, n_overdue, _r in task_rows], first_grids, 2)
+    to_review = sum(int(n or 0) for *_, n in task_rows)
     index = url_for("tasks.index")
-    return [Count("overdue_tasks", _("Overdue tasks"), numbers["overdue_tasks"], 60,
-                  url_for("tasks.index", overdue="y"), alert=True),
-            Count("open_tasks", _("Open tasks"), numbers["open_tasks"], 62, index),
-            Count("tasks_to_review", _("Tasks to review"), numbers["tasks_to_review"], 64,
-                  url_for("tasks.index", status=DONE))]
+    counts = [Count("overdue_tasks", _("Overdue tasks"), sum(overdue.values()), 60, url_for("tasks.index", overdue="y"),
+                    alert=True),
+              Count("open_tasks", _("Open tasks"), sum(open_.values()), 62, index),
+              Count("tasks_to_review", _("Tasks to review"), to_review, 64, url_for("tasks.index", status=DONE))]
+    # Grids with only closed tasks show 0 as before (a grid absent from the dict shows 0 too).
+    return counts, [Column("open_tasks", _("Open tasks"), {g: n for g, n in open_.items() if n}, order=60),
+                    Column("overdue_tasks", _("Overdue tasks"), {g: n for g, n in overdue.items() if n}, order=61,
+                           better="down")]
 
 
 def layers(today):
     """Open tasks that have a place on the map."""
     prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
     markers = []
-    for task_id, lat, lon, place, text, due_at, assignee, grid in db.session.execute(
+    station = today.user.station_id
+    for task_id, lat, lon, place, text, due_at, assignee, grid in db.session.execute(memoized(("tasks.layer", station), lambda: (
             select(Task.id, Task.lat, Task.lon, Task.place, Task.text, Task.due_at, User.name, Grid.name)
             .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
-            .where(Task.station_id == today.user.station_id, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
-            .order_by(Task.due_at).limit(LAYER_LIMIT)):
+            .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
+            .order_by(Task.due_at).limit(LAYER_LIMIT)))):
         lat, lon = today.position(lat, lon)
         whom = assignee if assignee is not None else (grid if grid is not None else "")
         markers.append({"lat": lat, "lon": lon, "alert": due_at < today.now,  # open, so overdue = past due
@@ -56,17 +80,24 @@ def _action_label(action: str) -> str:
 
 
 def feed(today, limit):
-    """Every step of a task since the start of the day, with the officer's feedback text."""
+    """Every step of a task since the start of the day, with the officer's feedback text: columns only."""
     items = []
-    for e in db.session.scalars(select(TaskEvent).options(joinedload(TaskEvent.task), joinedload(TaskEvent.user))
-                                .where(TaskEvent.station_id == today.user.station_id)
-                                .order_by(TaskEvent.id.desc()).limit(limit)):
-        if e.created_at < today.start:  # newest ids first (created_at has no index)
+    prefix = url_for("tasks.show", task_id=1)[:-1]
+    kind, labels = _("Task"), {action: _action_label(action) for action in
+                               ("created", "accepted", "done", "confirmed", "returned", "sent_back")}
+    station = today.user.station_id
+    for created_at, recorded_at, task_id, action, feedback, note, via, who, text in db.session.execute(memoized(
+            ("tasks.feed", station, limit), lambda: (
+                select(TaskEvent.created_at, TaskEvent.recorded_at, TaskEvent.task_id, TaskEvent.action,
+                       TaskEvent.feedback, TaskEvent.note, TaskEvent.via, User.name, Task.text)
+                .join(Task, Task.id == TaskEvent.task_id).join(User, User.id == TaskEvent.user_id)
+                .where(TaskEvent.station_id == station).order_by(TaskEvent.id.desc()).limit(limit)))):
+        if created_at < today.start:  # newest ids first (created_at has no index)
             break
-        detail = e.feedback or e.note or e.task.text
-        items.append(FeedItem(e.created_at, _("Task"), f"{_action_label(e.action)}: {detail[:80]}", e.user.name,
-                              url_for("tasks.show", task_id=e.task_id), recorded_at=e.recorded_at,
-                              synced=e.via == "sync", alert=e.action == RETURNED))
+        detail = feedback or note or text
+        items.append(FeedItem(created_at, kind, f"{labels.get(action, action)}: {detail[:80]}", who,
+                              f"{prefix}{task_id}", recorded_at=recorded_at, synced=via == "sync",
+                              alert=action == RETURNED))
     return items
 
 
@@ -85,17 +116,6 @@ def _by_grid(rows, first_grids, columns: int) -> list[dict]:
         for column, number in zip(result, numbers):
             column[grid] = column.get(grid, 0) + int(number or 0)
     return result
-
-
-def grid_today(today):
-    """Per grid: open tasks and overdue ones now."""
-    rows = db.session.execute(
-        select(Task.grid_id, Task.assignee_id, func.count(Task.id), func.sum(case((Task.due_at < today.now, 1), else_=0)))
-        .where(Task.station_id == today.user.station_id, Task.status.in_(OPEN_STATUSES))
-        .group_by(Task.grid_id, Task.assignee_id)).all()
-    open_, overdue = _by_grid(rows, _first_grids(today.user.station_id), 2)
-    return [Column("open_tasks", _("Open tasks"), open_, order=60),
-            Column("overdue_tasks", _("Overdue tasks"), overdue, order=61, better="down")]
 
 
 def measures(period):
@@ -122,5 +142,5 @@ def hours(period):
     return add_hours({}, rows)
 
 
-register(Source("tasks", version=version, counts=counts, layers=layers, feed=feed, grid_today=grid_today,
+register(Source("tasks", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
                 measures=measures, hours=hours))

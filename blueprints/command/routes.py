@@ -1,5 +1,6 @@
 """Command room views: the one screen and its refresh, the analysis with its Excel and print versions."""
 import io
+import json
 
 from flask import current_app, make_response, request, send_file, url_for
 from flask_babel import get_locale
@@ -18,7 +19,15 @@ REFRESH_SECONDS = 15  # the screen's poll: an idle poll is one small query
 def _screen_context(today, version: str) -> dict:
     seconds = current_app.config.get("COMMAND_REFRESH_SECONDS", REFRESH_SECONDS)
     return {"screen": screen.build(today), "version": version, "refresh": f"every {seconds}s",
-            "poll_url": url_for("command.live", v=version), "tile_url": current_app.config.get("MAP_TILE_URL", "")}
+            "poll_url": url_for("command.live", v=version), "layers_url": url_for("command.layers", v=version),
+            "tile_url": current_app.config.get("MAP_TILE_URL", "")}
+
+
+def _revalidated(response, etag: str):
+    """The refresh's caching: the browser keeps a private copy and asks every time (ETag)."""
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.get("/")
@@ -42,10 +51,23 @@ def live():
         response = make_response("", 204)  # htmx swaps nothing
     else:
         response = render("command/index.html", "command/_live.html", **_screen_context(today, version))
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")
-    return response
+    return _revalidated(response, etag)
+
+
+@bp.get("/layers")
+@requires(*ROLES)
+def layers():
+    """The map's markers (JSON, compact, see screen.layers_payload); 304 to a matching ETag. command.js
+    fetches it with the screen's version (?v=) when the page loads and when the refresh brings news."""
+    today = screen.today_for(current_user)
+    version = screen.version(today, str(get_locale()))
+    etag = f'"layers-{version}-{today.crs}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return _revalidated(make_response("", 304), etag)
+    body = json.dumps({"version": version, "layers": screen.layers_payload(today)}, ensure_ascii=False,
+                      separators=(",", ":"))
+    return _revalidated(current_app.response_class(body, mimetype="application/json"), etag)
 
 
 def _analysis_form() -> AnalysisForm:

@@ -1,16 +1,21 @@
-"""The one screen (一屏观全域): today's counts, map layers, activity feed and grid table, from every Source.
+"""The one screen (一屏观全域): today's counts, activity feed and grid table, and the map's layers,
+from every Source.
 
 `version()` is one SQL statement (each source's max(id)/count subqueries side by side): the refresh
 compares it with the version the page shows and answers 204/304 without building anything else.
+The sources' counts and per-grid columns come from one UNION ALL of their tallies; the map's
+markers are not in the page but fetched by command.js from /command/layers (`layers_payload`).
 """
 import hashlib
+import os
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
-from blueprints.command.sources import SOURCES, Column, Count, FeedItem, Layer, Today
+from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, memoized
 from blueprints.home.services import LOCAL_TZ, local_day_bounds
 from extensions import db
 from models import Grid, utcnow
@@ -28,10 +33,17 @@ def today_for(user) -> Today:
 
 def version(today: Today, locale: str) -> str:
     """A short tag that changes when anything the screen shows changes: one statement."""
-    expressions = [e for s in SOURCES if s.version for e in s.version(today)]
-    values = db.session.execute(select(*expressions)).one() if expressions else ()
+    statement = memoized(("version", today.user.station_id, today.day), lambda: _version_statement(today))
+    values = db.session.execute(statement, {NOW.key: today.now}).one() if statement is not None else ()
     raw = "|".join([str(today.user.station_id), today.day.isoformat(), locale, *map(str, values)])
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def _version_statement(today: Today):
+    """The sources' version subqueries side by side. Memoized per station and day: a source's
+    expressions may depend on those and on the current time only through sources.NOW."""
+    expressions = [e for s in SOURCES if s.version for e in s.version(today)]
+    return select(*expressions) if expressions else None
 
 
 @dataclass
@@ -44,14 +56,9 @@ class GridRow:
 class Screen:
     today: Today
     counts: list[Count]
-    layers: list[Layer]
     feed: list[FeedItem]
     columns: list[Column]
     rows: list[GridRow]
-
-    def layers_payload(self) -> list[dict]:
-        return [{"key": layer.key, "label": str(layer.label), "color": layer.color, "markers": layer.markers}
-                for layer in self.layers]
 
 
 def station_grids(station_id: int) -> list[Grid]:
@@ -66,19 +73,56 @@ def grid_rows(grids, columns: list[Column]) -> list[GridRow]:
     return rows
 
 
+def _tallied(today: Today) -> tuple[list[Count], list[Column]]:
+    """The counts and columns of the sources that give tallies: one statement for all of them."""
+    tallying = [(source, source.tallies(today)) for source in SOURCES if source.tallies]
+    statements = [statement for _source, statements in tallying for statement in statements]
+    rows = defaultdict(list)
+    if statements:
+        union = memoized(("union", *map(id, statements)), lambda: (statements, union_all(*statements)))[1]
+        for tag, *values in db.session.execute(union, {NOW.key: today.now}):
+            rows[tag].append(values)
+    counts, columns = [], []
+    for source, _statements in tallying:
+        more_counts, more_columns = source.fold(today, rows)
+        counts += more_counts
+        columns += more_columns
+    return counts, columns
+
+
 def build(today: Today) -> Screen:
-    """Everything on the screen: a fixed number of queries per source, whatever the data."""
-    counts, layers, feed, columns = [], [], [], []
+    """Everything on the screen but the map: a fixed number of queries, whatever the data."""
+    counts, columns = _tallied(today)
+    feed = []
     for source in SOURCES:
         if source.counts:
             counts += source.counts(today)
-        if source.layers:
-            layers += source.layers(today)
         if source.feed:
             feed += source.feed(today, FEED_SIZE)
         if source.grid_today:
             columns += source.grid_today(today)
     feed.sort(key=lambda item: item.at or datetime.min, reverse=True)
     columns.sort(key=lambda c: c.order)
-    return Screen(today, sorted(counts, key=lambda c: c.order), sorted(layers, key=lambda layer: layer.order),
-                  feed[:FEED_SIZE], columns, grid_rows(station_grids(today.user.station_id), columns))
+    return Screen(today, sorted(counts, key=lambda c: c.order), feed[:FEED_SIZE], columns,
+                  grid_rows(station_grids(today.user.station_id), columns))
+
+
+def _compact(layer: Layer) -> dict:
+    """A layer for the wire: markers as [lat, lon, label, alert (0/1), url after the layer's `url`
+    prefix], positions to 6 decimals (~0.1 m). About a third of the size of one object per marker."""
+    urls = [m["url"] for m in layer.markers if m.get("url")]
+    prefix = os.path.commonprefix(urls) if urls else ""
+    prefix = prefix[:prefix.rfind("/") + 1]
+    markers = []
+    for m in layer.markers:
+        marker = [round(m["lat"], 6), round(m["lon"], 6), m["label"], 1 if m.get("alert") else 0]
+        if m.get("url"):
+            marker.append(m["url"][len(prefix):])
+        markers.append(marker)
+    return {"key": layer.key, "label": str(layer.label), "color": layer.color, "url": prefix, "markers": markers}
+
+
+def layers_payload(today: Today) -> list[dict]:
+    """The map's layers of every source, in their order, compacted (see _compact)."""
+    layers = [layer for source in SOURCES if source.layers for layer in source.layers(today)]
+    return [_compact(layer) for layer in sorted(layers, key=lambda layer: layer.order)]

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from blueprints.home.services import LOCAL_TZ
+from flask import current_app
+from sqlalchemy import Integer, bindparam, literal_column, null, type_coerce
+
 from domain.geo import wgs84_to_gcj02
+from models.types import UTCDateTime
 
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving: local = UTC + 8 h, all year
 
@@ -119,7 +123,11 @@ class Column:
 class Source:
     """What one feature contributes. Screen: version, counts, layers, feed, grid_today (all take Today;
     feed also a limit). Analysis: measures (Period -> compared columns), snapshot (Today -> "now"
-    columns, not compared), hours (Period -> {(weekday Mon=0, hour): [activity, flagged]})."""
+    columns, not compared), hours (Period -> {(weekday Mon=0, hour): [activity, flagged]}).
+
+    Instead of counts and grid_today a source may give `tallies` (Today -> list of SELECTs built with
+    tally()) and `fold` ((Today, {tag: rows}) -> (counts, columns)): the screen runs every source's
+    tallies as one UNION ALL statement and hands each source back its rows."""
 
     name: str
     version: Callable | None = None  # Today -> list of scalar SQL subqueries that change with the data
@@ -130,6 +138,8 @@ class Source:
     measures: Callable | None = None
     snapshot: Callable | None = None
     hours: Callable | None = None
+    tallies: Callable | None = None
+    fold: Callable | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -140,6 +150,42 @@ def register(source: Source) -> None:
     """Add a feature's source once (a blueprint module may be imported by several apps in tests)."""
     if all(s.name != source.name for s in SOURCES):
         SOURCES.append(source)
+
+
+# The current time in tallies: a named parameter the screen sets on every run, so a tally statement
+# built once per station and day (memoized) still counts what is overdue now.
+NOW = bindparam("command_now", type_=UTCDateTime)
+MEMO_SIZE = 64
+
+
+def memoized(key: tuple, build: Callable):
+    """build() once per key in this app (a station's tally statements of a day, the screen's union of
+    them): SQLAlchemy then finds the compiled SQL by the same object instead of building and
+    hashing a new statement tree per request, which cost as much as running it."""
+    memo = current_app.extensions.setdefault("command.memo", {})
+    if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = build()
+    return memo[key]
+
+
+def hour_minute(moment: datetime) -> str:
+    """HH:mm in station time of a UTC timestamp (as the columns read back): a fixed +8 h, no
+    astimezone/strftime per marker label."""
+    return f"{(moment.hour + UTC_OFFSET_HOURS) % 24:02d}:{moment.minute:02d}"
+
+
+def tally(tag: str, k1=None, k2=None, *numbers):
+    """The select list of one UNION ALL member of the screen's tallies: (tag, k1, k2, n1, n2, n3).
+
+    The tag is a constant of the source (rendered inline: every member of the union has the same
+    shape on SQLite and PostgreSQL); k1/k2 are integer keys (a grid, an officer), n1..n3 counts.
+    """
+    keys = [type_coerce(k, Integer) if k is not None else type_coerce(null(), Integer) for k in (k1, k2)]
+    values = list(numbers) + [literal_column("0")] * (3 - len(numbers))
+    return [literal_column(f"'{tag}'").label("tag"), keys[0].label("k1"), keys[1].label("k2"),
+            *(v.label(f"n{i + 1}") for i, v in enumerate(values))]
 
 
 def local_weekday_hour(utc_weekday_sunday0: int, utc_hour: int) -> tuple[int, int]:

@@ -1,6 +1,7 @@
-/* The command room: the map of the one screen (one Leaflet layer per source, redrawn when the refresh
-   swaps new data in) and the print button. Markers arrive in display coordinates (GCJ-02 already
-   applied on the server when the tiles need it). No inline script (CSP). */
+/* The command room: the map of the one screen (one Leaflet layer per source, fetched as JSON from the
+   URL the screen's refresh carries, redrawn when that URL changes) and the print button. Markers
+   arrive in display coordinates (GCJ-02 already applied on the server when the tiles need it).
+   No inline script (CSP). */
 (function () {
   "use strict";
 
@@ -20,34 +21,44 @@
       return groups[layer.key];
     }
 
-    function draw() {
-      var source = document.getElementById(el.dataset.layersFrom);
-      var json = source && source.dataset.layers;
-      if (!json || json === drawnFor) return;
-      drawnFor = json;
-      var layers = [];
-      try { layers = JSON.parse(json); } catch (e) { return; }
+    function draw(layers) {
       var bounds = [];
       layers.forEach(function (layer) {
         var g = group(layer);
         g.clearLayers();
         var big = layer.key === "officers";
+        // A marker: [lat, lon, label, alert (0/1), url after layer.url] (see screen.layers_payload).
         layer.markers.forEach(function (m) {
-          var marker = L.circleMarker([m.lat, m.lon], {
-            radius: big ? 10 : 7, weight: big ? 3 : 2, color: m.alert && !big ? "#b00020" : layer.color,
+          var marker = L.circleMarker([m[0], m[1]], {
+            radius: big ? 10 : 7, weight: big ? 3 : 2, color: m[3] && !big ? "#b00020" : layer.color,
             fillColor: layer.color, fillOpacity: big ? 0.9 : 0.5
-          }).bindTooltip(m.label);
-          if (m.url) marker.on("click", function () { window.location.href = m.url; });
+          }).bindTooltip(m[2]);
+          if (m.length > 4) {
+            var url = layer.url + m[4];
+            marker.on("click", function () { window.location.href = url; });
+          }
           marker.addTo(g);
-          bounds.push([m.lat, m.lon]);
+          bounds.push([m[0], m[1]]);
         });
       });
       // Fit once: a refresh must not move the map the room is looking at.
       if (bounds.length && !fitted) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 }); fitted = true; }
       el.dataset.drawn = String(bounds.length);
     }
-    draw();
-    document.addEventListener("htmx:afterSettle", draw);
+
+    // The markers' URL changes with the screen's version: fetch it when the refresh swapped a new one in.
+    function refresh() {
+      var source = document.getElementById(el.dataset.layersFrom);
+      var url = source && source.dataset.layersUrl;
+      if (!url || url === drawnFor) return;
+      drawnFor = url;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+        .then(function (data) { if (drawnFor === url) draw(data.layers); })
+        .catch(function () { if (drawnFor === url) drawnFor = null; }); // retried at the next refresh
+    }
+    refresh();
+    document.addEventListener("htmx:afterSettle", refresh);
   }
 
   function init() {
