@@ -1,10 +1,14 @@
 """Resident visits (走访), the follow-ups they create, and places (实有单位/场所) that can be visited."""
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, case, delete, event, func, insert, \
+    inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
+from models.people import Resident
 from models.types import UTCDateTime, utcnow
 
 # Stored codes; the labels are translated by the app.
@@ -60,15 +64,17 @@ class Visit(db.Model):
         Index("ix_visits_place_recorded", "place_id", "recorded_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
-    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    # active_history: a change loads the old value first, so the summaries' mapper events (below)
+    # can take the visit off its old day row and resident even when the row was expired.
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), active_history=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), active_history=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True, active_history=True)
     subject_type: Mapped[str] = mapped_column(String(12))
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), active_history=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("rental_households.id"))
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"))
     purpose: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(12))
+    outcome: Mapped[str] = mapped_column(String(12), active_history=True)
     notes: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -76,7 +82,7 @@ class Visit(db.Model):
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     client_id: Mapped[str | None] = mapped_column(String(36))
     via: Mapped[str] = mapped_column(String(8), default="online")  # online | sync
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # device clock
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, active_history=True)  # device clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # server clock
     local_hour: Mapped[int] = mapped_column(Integer)
 
@@ -123,3 +129,157 @@ class FollowUp(db.Model):
     def subject_id(self) -> int | None:
         return {"resident": self.resident_id, "household": self.household_id, "place": self.place_id}.get(
             self.subject_type)
+
+
+# --- summaries kept on write ------------------------------------------------------------------------
+# The plan and the coverage read these instead of aggregating every visit on each request. Each Visit
+# written through the ORM updates them in the same flush (and transaction, and savepoint) by the
+# mapper events below; Core INSERTs into visits (the demo seeder) skip the events, so whoever does
+# that calls rebuild_summaries afterwards.
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the station's clock: coverage days are local days
+
+
+class ResidentVisitState(db.Model):
+    """When a resident was last visited (someone answered the door: met or refused), one row per
+    resident visited at least once; no row means never visited."""
+
+    __tablename__ = "resident_visit_states"
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    last_visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VisitDayTotal(db.Model):
+    """Visits (and the no-one-home ones) per station, local day, grid and officer.
+
+    grid_id 0 stands for "no grid" (a place without one), so the key has no NULL and one upsert
+    serves both cases; it is therefore not a foreign key.
+    """
+
+    __tablename__ = "visit_day_totals"
+    # SQLite: the rows live in the primary key's B-tree, so a (station, day range) read is one scan.
+    __table_args__ = {"sqlite_with_rowid": False}
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: no grid
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    no_one_home: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The plan and the coverage walk a station's focus residents to their addresses: with address_id in
+# the index that walk never reads the (wide) residents rows.
+Index("ix_residents_station_focus_address", Resident.station_id, Resident.is_focus, Resident.address_id)
+
+_KEY = ("station_id", "local_day", "grid_id", "officer_id")
+_COUNTS = ("visits", "no_one_home")
+_SOURCE = ("station_id", "grid_id", "officer_id", "resident_id", "outcome", "recorded_at")
+
+
+def local_day_of(moment: datetime) -> date:
+    """The station's calendar day of a UTC moment."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def _contribution(values: dict) -> dict:
+    """The day row's key and the counts one visit (given its _SOURCE values) adds."""
+    return {"station_id": values["station_id"], "local_day": local_day_of(values["recorded_at"]),
+            "grid_id": values["grid_id"] or 0, "officer_id": values["officer_id"], "visits": 1,
+            "no_one_home": 1 if values["outcome"] == NO_ONE_HOME else 0}
+
+
+def _upsert(connection, table, row: dict, keys, set_):
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name]
+    statement = dialect.insert(table).values(row)
+    connection.execute(statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
+                                                       set_=set_(table, statement.excluded)))
+
+
+def _add(connection, values: dict) -> None:
+    """Count a visit in its day row (one atomic INSERT .. ON CONFLICT DO UPDATE, so concurrent
+    visits each count once) and move its resident's last visit forward if it is later."""
+    _upsert(connection, VisitDayTotal.__table__, _contribution(values), _KEY,
+            lambda t, new: {name: t.c[name] + new[name] for name in _COUNTS})
+    if values["resident_id"] is not None and values["outcome"] in VISITED_OUTCOMES:
+        _upsert(connection, ResidentVisitState.__table__,
+                {"resident_id": values["resident_id"], "station_id": values["station_id"],
+                 "last_visited_at": values["recorded_at"]}, ("resident_id",),
+                lambda t, new: {"last_visited_at": case((new.last_visited_at > t.c.last_visited_at,
+                                                         new.last_visited_at), else_=t.c.last_visited_at)})
+
+
+def _subtract(connection, values: dict) -> None:
+    """Take a visit off its day row (dropping an empty row) and recompute its resident's last visit."""
+    table, row = VisitDayTotal.__table__, _contribution(values)
+    where = [table.c[name] == row[name] for name in _KEY]
+    connection.execute(update(table).where(*where).values({name: table.c[name] - row[name] for name in _COUNTS}))
+    connection.execute(delete(table).where(*where, table.c.visits <= 0))
+    if values["resident_id"] is not None:
+        _recompute_state(connection, values["resident_id"])
+
+
+def _recompute_state(connection, resident_id: int) -> None:
+    """The resident's state row from their visits (after a visit left or changed)."""
+    states, v = ResidentVisitState.__table__, Visit.__table__
+    last = connection.execute(select(func.max(v.c.recorded_at), func.max(v.c.station_id)).where(
+        v.c.resident_id == resident_id, v.c.outcome.in_(VISITED_OUTCOMES))).one()
+    connection.execute(delete(states).where(states.c.resident_id == resident_id))
+    if last[0] is not None:
+        connection.execute(insert(states).values(resident_id=resident_id, station_id=last[1],
+                                                 last_visited_at=last[0]))
+
+
+def _loaded(target: Visit) -> tuple[dict, bool]:
+    """The _SOURCE values as they were loaded (before this flush's changes), and whether any changed."""
+    state, old, changed = inspect(target), {}, False
+    for name in _SOURCE:
+        history = state.attrs[name].history
+        if history.deleted:
+            old[name], changed = history.deleted[0], True
+        else:
+            old[name] = getattr(target, name)
+    return old, changed
+
+
+@event.listens_for(Visit, "after_insert")
+def _visit_inserted(mapper, connection, target: Visit) -> None:
+    _add(connection, {name: getattr(target, name) for name in _SOURCE})
+
+
+@event.listens_for(Visit, "after_update")
+def _visit_updated(mapper, connection, target: Visit) -> None:
+    old, changed = _loaded(target)
+    if changed:
+        _subtract(connection, old)
+        _add(connection, {name: getattr(target, name) for name in _SOURCE})
+
+
+@event.listens_for(Visit, "after_delete")
+def _visit_deleted(mapper, connection, target: Visit) -> None:
+    _subtract(connection, _loaded(target)[0])
+
+
+def rebuild_summaries(connection, station_id: int) -> None:
+    """Recount a station's day totals and last visits from its visits (after Core INSERTs that skip
+    the events: the demo seeder, the migration's backfill)."""
+    v, totals, states = Visit.__table__, VisitDayTotal.__table__, ResidentVisitState.__table__
+    connection.execute(delete(totals).where(totals.c.station_id == station_id))
+    connection.execute(delete(states).where(states.c.station_id == station_id))
+    # Local days are counted in Python: the time-zone arithmetic differs between SQLite and PostgreSQL.
+    days: dict[tuple, list[int]] = {}
+    for recorded_at, grid_id, officer_id, outcome in connection.execute(
+            select(v.c.recorded_at, v.c.grid_id, v.c.officer_id, v.c.outcome).where(v.c.station_id == station_id)):
+        moment = recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=timezone.utc)
+        counts = days.setdefault((local_day_of(moment), grid_id or 0, officer_id), [0, 0])
+        counts[0] += 1
+        counts[1] += outcome == NO_ONE_HOME
+    if days:
+        connection.execute(insert(totals), [
+            {"station_id": station_id, "local_day": day, "grid_id": grid_id, "officer_id": officer_id,
+             "visits": n, "no_one_home": nobody} for (day, grid_id, officer_id), (n, nobody) in days.items()])
+    connection.execute(insert(states).from_select(
+        ["resident_id", "station_id", "last_visited_at"],
+        select(v.c.resident_id, func.min(v.c.station_id), func.max(v.c.recorded_at))
+        .where(v.c.station_id == station_id, v.c.resident_id.is_not(None), v.c.outcome.in_(VISITED_OUTCOMES))
+        .group_by(v.c.resident_id)))

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from blueprints.home.services import LOCAL_TZ
 from blueprints.visits.timing import period_of, suggest_period
 from extensions import db
-from models import AuditEvent, FollowUp, Tenancy
+from models import AuditEvent, FollowUp, Task, Tenancy, Visit
+from models.visits import ResidentVisitState, VisitDayTotal, rebuild_summaries
 from tests import factories
 from tests.conftest import queries
-from tests.test_visits import HX, make_visit, text
+from tests.test_visits import HX, SYNC, make_visit, text, visit_data
 
 HERE = (35.7986, 112.9237)
 
@@ -255,3 +256,166 @@ def test_focus_flag_follows_the_tags_on_every_write(station):
     db.session.commit()
     assert db.session.scalar(select(Resident.is_focus).where(Resident.id == person.id)) is False
     assert focus_resident(s, a, "标记乙").is_focus is True  # elderly_alone by default
+
+
+# --- summaries kept on write (resident_visit_states, visit_day_totals) ------------------------------------
+
+def recount(station_id):
+    """The summaries recounted from the visits: (last visit per resident, day totals)."""
+    from models.visits import LOCAL_TZ as TZ
+    states, days = {}, {}
+    for visit in db.session.scalars(select(Visit).where(Visit.station_id == station_id)):
+        if visit.resident_id and visit.outcome in ("met", "refused"):
+            states[visit.resident_id] = max(states.get(visit.resident_id, visit.recorded_at), visit.recorded_at)
+        key = (visit.recorded_at.astimezone(TZ).date(), visit.grid_id or 0, visit.officer_id)
+        counts = days.setdefault(key, [0, 0])
+        counts[0] += 1
+        counts[1] += visit.outcome == "no_one_home"
+    return states, {key: tuple(value) for key, value in days.items()}
+
+
+def stored(station_id):
+    db.session.expire_all()
+    states = {s.resident_id: s.last_visited_at for s in db.session.scalars(
+        select(ResidentVisitState).where(ResidentVisitState.station_id == station_id))}
+    days = {(t.local_day, t.grid_id, t.officer_id): (t.visits, t.no_one_home) for t in db.session.scalars(
+        select(VisitDayTotal).where(VisitDayTotal.station_id == station_id))}
+    return states, days
+
+
+def assert_summaries_match(station_id):
+    assert stored(station_id) == recount(station_id)
+
+
+def test_online_visits_keep_the_last_visit_and_day_totals(officer, auth, station):
+    """A POSTed visit moves the resident's last visit (met/refused only, never backwards) and counts in its day."""
+    resident = focus_resident(station.station, station.grid_a, "记录甲")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for when, outcome in ((now - timedelta(days=2), "met"), (now - timedelta(days=5), "refused"),
+                          (now - timedelta(hours=1), "no_one_home")):
+        data = visit_data(resident, recorded_at=when.isoformat(), outcome=outcome)
+        assert auth.post("/visits/", data).status_code == 303
+    states, days = stored(station.station.id)
+    assert states == {resident.id: now - timedelta(days=2)}, "an older visit or no one home does not move it"
+    assert sum(v for v, _n in days.values()) == 3 and sum(n for _v, n in days.values()) == 1
+    assert_summaries_match(station.station.id)
+
+
+def test_synced_and_duplicate_visits_are_counted_once(officer, client, station):
+    resident = focus_resident(station.station, station.grid_a, "同步乙")
+    data = visit_data(resident)
+    item = {"client_id": data.pop("client_id"), "kind": "visit", "recorded_at": data.pop("recorded_at"),
+            "data": data | {"subject_id": resident.id, "lat": HERE[0], "lon": HERE[1], "accuracy": 9}}
+    body = {"device_id": "phone", "items": [item]}
+    for _ in range(2):
+        assert client.post("/api/sync", json=body, headers=SYNC).status_code == 200
+    states, days = stored(station.station.id)
+    assert list(states) == [resident.id] and sum(v for v, _n in days.values()) == 1
+    assert_summaries_match(station.station.id)
+
+
+def test_rejected_visit_leaves_the_summaries_alone(officer, auth, station):
+    resident = focus_resident(station.station, station.grid_a, "拒收丙")
+    future = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    assert auth.post("/visits/", visit_data(resident, recorded_at=future)).status_code == 422
+    assert stored(station.station.id) == ({}, {})
+
+
+def test_edited_and_deleted_visits_move_the_summaries(officer, station):
+    """No screen edits or deletes a visit today; the ORM events still keep the summaries right if one does."""
+    resident = focus_resident(station.station, station.grid_a, "改删丁")
+    now = datetime.now(timezone.utc)
+    older = make_visit(officer, resident, now - timedelta(days=40))
+    newer = make_visit(officer, resident, now - timedelta(days=3))
+    newer.outcome = "no_one_home"
+    db.session.commit()
+    assert stored(station.station.id)[0] == {resident.id: older.recorded_at}, "no one home is not a visit"
+    assert_summaries_match(station.station.id)
+    older.recorded_at = now - timedelta(days=10)
+    db.session.commit()
+    assert_summaries_match(station.station.id)
+    db.session.delete(older)
+    db.session.commit()
+    assert stored(station.station.id)[0] == {}
+    assert_summaries_match(station.station.id)
+    db.session.delete(newer)
+    db.session.commit()
+    assert stored(station.station.id) == ({}, {})
+
+
+def test_demo_seed_and_rebuild_match_a_recount(app):
+    """The seeder's bulk inserts skip the events: it rebuilds the summaries, which equal a recount."""
+    from demo import seed
+    context = seed("small")
+    station_id = context.station.id
+    assert stored(station_id)[1], "the seed has visits"
+    assert_summaries_match(station_id)
+    rebuild_summaries(db.session.connection(), station_id)
+    assert_summaries_match(station_id)
+
+
+def brute_force_plan(user, position):
+    """Who to visit recomputed from scratch in Python: every resident, every visit, every tenancy."""
+    from blueprints.rentals import ledger
+    from domain.geo import distance_m
+    from models.tasks import OPEN_STATUSES
+    from models import Address, Resident, RentalHousehold
+    since = datetime.now(timezone.utc) - timedelta(days=30)
+    today_ = datetime.now(LOCAL_TZ).date()
+    overdue = set(db.session.scalars(select(RentalHousehold.id).where(
+        RentalHousehold.station_id == user.station_id,
+        ledger._flags(today_, ledger.Rules.from_config())["inspection_overdue"])))
+    tenants = {t.resident_id for t in db.session.scalars(select(Tenancy)) if t.move_out is None
+               and t.household_id in overdue}
+    tasked = {int(t.source.split(":")[1]) for t in db.session.scalars(select(Task))
+              if t.source and t.source.startswith("resident:") and t.status in OPEN_STATUSES}
+    visits = list(db.session.scalars(select(Visit)))
+    rows = []
+    for resident in db.session.scalars(select(Resident).where(Resident.station_id == user.station_id)):
+        address = db.session.get(Address, resident.address_id)
+        reasons = [r for r in ("elderly_alone", "wander_risk") if f" {r} " in resident.tags]
+        reasons += ["rental_overdue"] if resident.id in tenants else []
+        reasons += ["task"] if resident.id in tasked else []
+        if not reasons or address.grid_id not in user.grid_ids:
+            continue
+        answered = [v.recorded_at for v in visits if v.resident_id == resident.id and v.outcome in ("met", "refused")]
+        if answered and max(answered) >= since:
+            continue
+        metres = distance_m(*position, address.lat, address.lon) if position else None
+        if metres is not None and metres > 3000:
+            continue
+        rows.append((metres, resident.id, reasons, max(answered) if answered else None))
+    if position:
+        rows.sort(key=lambda r: (r[0], r[1]))
+    else:
+        rows.sort(key=lambda r: (r[3] is not None, r[3] or datetime.min.replace(tzinfo=timezone.utc), r[1]))
+    return [(r[1], r[2], r[3], None if r[0] is None else round(r[0], 6)) for r in rows[:50]]
+
+
+@pytest.mark.parametrize("position", [HERE, None])
+def test_plan_equals_a_brute_force_recomputation(officer, station, position):
+    """Sixty residents of every kind at random places and random visits: the plan is what a plain
+    Python recount over every row gives, in the same order."""
+    import random
+
+    from blueprints.visits import plan
+    rng = random.Random(6)
+    s, now = station.station, datetime.now(timezone.utc)
+    for i in range(60):
+        tags = rng.choice([" elderly_alone ", " wander_risk ", " ", " elderly_alone wander_risk "])
+        grid = rng.choice([station.grid_a, station.grid_a, station.grid_b])
+        resident = focus_resident(s, grid, f"随机{i}", metres=rng.uniform(-3500, 3500), tags=tags)
+        if i % 7 == 0:
+            household = factories.make_household(s, grid, registered_on=date.today() - timedelta(days=rng.choice((10, 200))))
+            db.session.add(Tenancy(station_id=s.id, household_id=household.id, resident_id=resident.id,
+                                   move_in=date.today() - timedelta(days=200),
+                                   registered_on=date.today() - timedelta(days=200)))
+        if i % 11 == 0:
+            factories.make_task(s, station.command, assignee=officer, source=f"resident:{resident.id}")
+        for _ in range(rng.randrange(3)):
+            make_visit(officer, resident, now - timedelta(days=rng.uniform(0, 120)),
+                       outcome=rng.choice(["met", "refused", "no_one_home"]))
+    db.session.commit()
+    got = [(r.resident.id, r.reasons, r.last_visit, None if r.distance_m is None else round(r.distance_m, 6))
+           for r in plan.who_to_visit(officer, position)]
+    assert got and got == brute_force_plan(officer, position)

@@ -7,17 +7,17 @@ Focus residents here are the tagged ones (独居老人, 走失风险).
 """
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select, union_all
 
 from extensions import db
 from models import Address, FollowUp, Grid, RentalHousehold, Resident, User, Visit, audit, utcnow
 from models.users import COMMUNITY
-from models.visits import VISITED_OUTCOMES
+from models.visits import LOCAL_TZ, NO_ONE_HOME, VISITED_OUTCOMES, ResidentVisitState, VisitDayTotal, local_day_of
 
 WINDOWS = (30, 90)  # days
 
@@ -78,22 +78,18 @@ def coverage(station_id: int, today: date) -> Coverage:
             grids[grid_id].households, grids[grid_id].households_30, grids[grid_id].households_90 = \
                 total, int(v30 or 0), int(v90 or 0)
     focus = Resident.is_focus.is_(True)  # tagged 独居老人 or 走失风险 (models.people.FOCUS_TAGS)
+    last = ResidentVisitState.last_visited_at  # kept on write (models.visits)
     for grid_id, total, v30, v90 in db.session.execute(
-            select(Address.grid_id, func.count(Resident.id),
-                   func.sum(_visited_since(Visit.resident_id == Resident.id, d30)),
-                   func.sum(_visited_since(Visit.resident_id == Resident.id, d90)))
+            select(Address.grid_id, func.count(Resident.id), func.sum(case((last >= d30, 1), else_=0)),
+                   func.sum(case((last >= d90, 1), else_=0)))
             .join(Address, Resident.address_id == Address.id)
+            .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
             .where(Resident.station_id == station_id, focus).group_by(Address.grid_id)):
         if grid_id in grids:
             grids[grid_id].focus, grids[grid_id].focus_30, grids[grid_id].focus_90 = total, int(v30 or 0), int(v90 or 0)
     # Visits and overdue follow-ups: one statement each grouped by (grid, officer), added up per
     # grid here and per officer in _officers.
-    visits = db.session.execute(
-        select(Visit.grid_id, Visit.officer_id, func.sum(case((Visit.recorded_at >= d30, 1), else_=0)),
-               func.count(Visit.id),
-               func.sum(case(((Visit.recorded_at >= d30) & (Visit.outcome == "no_one_home"), 1), else_=0)))
-        .where(Visit.station_id == station_id, Visit.recorded_at >= d90)
-        .group_by(Visit.grid_id, Visit.officer_id)).all()
+    visits = _visit_counts(station_id, d30, d90)
     late = db.session.execute(
         select(FollowUp.grid_id, FollowUp.officer_id, func.count(FollowUp.id))
         .where(FollowUp.station_id == station_id, FollowUp.done_visit_id.is_(None), FollowUp.due_on < today)
@@ -107,6 +103,26 @@ def coverage(station_id: int, today: date) -> Coverage:
             grids[grid_id].overdue += n
     return Coverage(today, list(grids.values()), _officers(station_id, visits, late),
                     totals=_totals(list(grids.values())))
+
+
+def _visit_counts(station_id: int, d30: datetime, d90: datetime) -> list[tuple]:
+    """(grid, officer, visits since d30, visits since d90, no one home since d30) rows, one statement:
+    the day totals (kept on write) of the whole local days after each window's first day, and the
+    visits themselves from each window's start to the end of its first day. A (grid, officer) may
+    come more than once: the callers add up."""
+    T, day30, day90 = VisitDayTotal, local_day_of(d30), local_day_of(d90)
+    end30, end90 = (datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ) for day in (day30, day90))
+    in30, in90 = (Visit.recorded_at >= d30) & (Visit.recorded_at < end30), \
+        (Visit.recorded_at >= d90) & (Visit.recorded_at < end90)
+    totals = (select(T.grid_id, T.officer_id, func.sum(case((T.local_day > day30, T.visits), else_=0)),
+                     func.sum(T.visits), func.sum(case((T.local_day > day30, T.no_one_home), else_=0)))
+              .where(T.station_id == station_id, T.local_day > day90).group_by(T.grid_id, T.officer_id))
+    first_days = (select(Visit.grid_id, Visit.officer_id, func.sum(case((in30, 1), else_=0)),
+                         func.sum(case((in90, 1), else_=0)),
+                         func.sum(case((in30 & (Visit.outcome == NO_ONE_HOME), 1), else_=0)))
+                  .where(Visit.station_id == station_id, or_(in30, in90)).group_by(Visit.grid_id, Visit.officer_id))
+    return [(grid_id or None, officer_id, int(v30 or 0), int(v90 or 0), int(n30 or 0))
+            for grid_id, officer_id, v30, v90, n30 in db.session.execute(union_all(totals, first_days))]
 
 
 def _officers(station_id: int, visits, late_rows) -> list[OfficerCoverage]:

@@ -12,7 +12,7 @@ from blueprints.home.services import LOCAL_TZ
 from blueprints.visits.subjects import place_search_text
 from extensions import db
 from models import Address, FollowUp, Place, RentalHousehold, Resident, Visit
-from models.visits import PURPOSES
+from models.visits import PURPOSES, rebuild_summaries
 
 SIZES = {"small": {"places": 30, "visits": 400}, "station": {"places": 300, "visits": 20_000}}
 CHUNK = 5_000
@@ -132,4 +132,6 @@ def seed(ctx) -> None:
                         "done_at": rows[answer]["recorded_at"] if answer is not None else None,
                         "created_at": rows[index]["recorded_at"]}
                      for index, answer, due in follow_ups])
+    # The bulk inserts skip the Visit mapper events that keep the day totals and last visits.
+    rebuild_summaries(db.session.connection(), station_id)
     ctx.extra["visits"] = {"places": len(places), "visits": len(rows), "follow_ups": len(follow_ups)}

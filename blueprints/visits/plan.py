@@ -3,15 +3,17 @@
 Focus residents: tagged 独居老人 (elderly_alone) or 走失风险 (wander_risk), tenants of a rental whose
 inspection is overdue (the rentals ledger's own rule), and residents named by an open task of mine
 (Task.source "resident:<id>"). Three statements whatever the data size: the task sources, the
-candidates (a bounding box and a cheap planar ordering in SQL), and the hours of their earlier
-visits; the exact distance (domain.geo.distance_m) is computed only for the rows kept.
+candidates with their names and reasons (their last visit from resident_visit_states, kept on
+write; a bounding box and a cheap planar ordering in SQL), and the hours of their earlier visits;
+the exact distance (domain.geo.distance_m) is computed only for the candidates read.
 """
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select, union_all
+from sqlalchemy import and_, case, exists, or_, select, union
 
 from blueprints.rentals import ledger
 from blueprints.residents import people
@@ -19,21 +21,30 @@ from blueprints.visits.timing import suggest_period
 from domain.geo import bounding_box, distance_m
 from extensions import db
 from models import Address, Resident, Task, Tenancy, Visit, utcnow
+from models.visits import ResidentVisitState
 from models.tasks import OPEN_STATUSES
 from models.users import COMMUNITY
-from models.visits import MET, NO_ONE_HOME, VISITED_OUTCOMES
+from models.visits import MET, NO_ONE_HOME
 
 PLAN_LIMIT = 50
-# Rows read from SQL before the exact distance: enough slack for the planar ordering's error.
-CANDIDATE_LIMIT = 200
+# Rows read from SQL before the exact distance: the planar ordering differs from the great-circle
+# one by well under 0.1 % within a few kilometres, so twice the rows shown is ample slack.
+CANDIDATE_LIMIT = 2 * PLAN_LIMIT
 REASONS = ("elderly_alone", "wander_risk", "rental_overdue", "task")
+
+
+class ResidentRef(NamedTuple):
+    """What the plan shows of a resident: the link and the name."""
+
+    id: int
+    name: str
 
 
 @dataclass
 class PlanRow:
     """One person to visit, why, when last visited, how far, and when to knock."""
 
-    resident: Resident
+    resident: ResidentRef
     reasons: list[str]
     last_visit: datetime | None
     lat: float | None
@@ -68,8 +79,8 @@ def _task_resident_ids(user) -> list[int]:
 
 
 def _reason_columns(user, task_ids):
-    """Each reason as a SQL condition, and the ids of the station's candidates (any reason) as a
-    subquery each of whose parts an index serves (is_focus, the tenancies, the task ids)."""
+    """Each reason as a SQL condition over Resident (evaluated only for the rows shown), and the SQL
+    condition of an inspection-overdue household of the station."""
     overdue = ledger._flags(people.today_local(), ledger.Rules.from_config())["inspection_overdue"]
     overdue_households = select(ledger.H.id).where(ledger.H.station_id == user.station_id, overdue)
     reasons = {
@@ -79,50 +90,73 @@ def _reason_columns(user, task_ids):
                                          Tenancy.household_id.in_(overdue_households)),
         "task": Resident.id.in_(task_ids) if task_ids else None,
     }
-    parts = [select(Resident.id).where(Resident.station_id == user.station_id, Resident.is_focus.is_(True)),
-             select(Tenancy.resident_id).where(Tenancy.move_out.is_(None),
-                                               Tenancy.household_id.in_(overdue_households))]
+    return {name: condition for name, condition in reasons.items() if condition is not None}, overdue_households
+
+
+def _candidates(user, task_ids, overdue_households, since, box):
+    """The station's focus residents, tenants of overdue rentals and tasked residents in the user's
+    grids (and `box`), not visited since `since`: (id, lat, lon, last visit) rows, one UNION whose
+    parts each start from an index (the focus residents' (station, is_focus, address) index, the
+    overdue households' tenancies, the task ids) and read the last visit from resident_visit_states."""
+    def part(query, station=Resident.station_id == user.station_id):
+        query = (query.join(Address, Resident.address_id == Address.id)
+                 .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
+                 .where(station, or_(ResidentVisitState.last_visited_at.is_(None), ResidentVisitState.last_visited_at < since)))
+        if user.role == COMMUNITY:
+            query = query.where(Address.grid_id.in_(user.grid_ids or [-1]))
+        if box:
+            south, west, north, east = box
+            query = query.where(Address.lat.between(south, north), Address.lon.between(west, east))
+        return query
+
+    columns = (Resident.id, Address.lat, Address.lon, ResidentVisitState.last_visited_at)
+    parts = [part(select(*columns).where(Resident.is_focus.is_(True))),
+             part(select(*columns).select_from(Tenancy).join(Resident, Tenancy.resident_id == Resident.id)
+                  .where(Tenancy.household_id.in_(overdue_households), Tenancy.move_out.is_(None)),
+                  # "+ 0": not a condition an index can serve, so SQLite (which has no statistics
+                  # here) starts from the few overdue households, not from every resident.
+                  station=Resident.station_id + 0 == user.station_id)]
     if task_ids:
-        parts.append(select(Resident.id).where(Resident.id.in_(task_ids)))
-    return {name: condition for name, condition in reasons.items() if condition is not None}, union_all(*parts)
+        parts.append(part(select(*columns).where(Resident.id.in_(task_ids))))
+    # UNION (not ALL): a focus resident who is also a tenant of an overdue rental is one row.
+    return union(*parts).subquery()
 
 
 def who_to_visit(user, position: tuple[float, float] | None = None) -> list[PlanRow]:
     """Focus residents of the user's grids not visited for VISIT_FOCUS_DAYS, nearest first when
     `position` (WGS-84) is given and within VISIT_PLAN_RADIUS_M of it, else longest unvisited first."""
-    reasons, candidates = _reason_columns(user, _task_resident_ids(user))
+    task_ids = _task_resident_ids(user)
+    reasons, overdue_households = _reason_columns(user, task_ids)
     since = utcnow() - timedelta(days=focus_days())
-    # No one home is not a visit: the person stays on the plan (with a time to try).
-    recent = exists().where(Visit.resident_id == Resident.id, Visit.recorded_at >= since,
-                            Visit.outcome.in_(VISITED_OUTCOMES))
-    last = (select(func.max(Visit.recorded_at)).where(Visit.resident_id == Resident.id,
-                                                      Visit.outcome.in_(VISITED_OUTCOMES))
-            .correlate(Resident).scalar_subquery())
-    query = (select(Resident, Address.lat, Address.lon, last.label("last_visit"),
-                    *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
-             .join(Address, Resident.address_id == Address.id)
-             .where(Resident.station_id == user.station_id, Resident.id.in_(candidates), ~recent))
-    if user.role == COMMUNITY:
-        query = query.where(Address.grid_id.in_(user.grid_ids or [-1]))
+    box = bounding_box(*position, plan_radius_m()) if position else None
+    candidates = _candidates(user, task_ids, overdue_households, since, box)
+    kept = select(candidates)
     if position:
         lat0, lon0 = position
-        south, west, north, east = bounding_box(lat0, lon0, plan_radius_m())
         # Planar distance in degrees, longitude shrunk by cos(latitude): plain arithmetic on every
         # database, good enough to order a few kilometres; the exact distance is computed below.
         shrink = math.cos(math.radians(lat0))
-        planar = (Address.lat - lat0) * (Address.lat - lat0) + \
-            (Address.lon - lon0) * shrink * (Address.lon - lon0) * shrink
-        query = (query.where(Address.lat.between(south, north), Address.lon.between(west, east))
-                 .order_by(planar, Resident.id).limit(CANDIDATE_LIMIT))
+        planar = (candidates.c.lat - lat0) * (candidates.c.lat - lat0) + \
+            (candidates.c.lon - lon0) * shrink * (candidates.c.lon - lon0) * shrink
+        kept = kept.order_by(planar, candidates.c.id).limit(CANDIDATE_LIMIT).subquery("kept")
+        order = ()  # sorted below by the exact distance
     else:
-        query = query.order_by(case((last.is_(None), 0), else_=1), last, Resident.id).limit(PLAN_LIMIT)
-    rows = [PlanRow(row[0], [name for name in REASONS if getattr(row, name, 0)], row.last_visit, row.lat, row.lon)
-            for row in db.session.execute(query)]
+        last = candidates.c.last_visited_at
+        kept = kept.order_by(case((last.is_(None), 0), else_=1), last, candidates.c.id).limit(PLAN_LIMIT) \
+            .subquery("kept")
+        order = (case((kept.c.last_visited_at.is_(None), 0), else_=1), kept.c.last_visited_at, kept.c.id)
+    # The name and the reasons only for the rows kept (the CASEs run on at most CANDIDATE_LIMIT rows).
+    found = db.session.execute(
+        select(kept.c.id, kept.c.lat, kept.c.lon, kept.c.last_visited_at, Resident.name,
+               *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
+        .join(Resident, Resident.id == kept.c.id).order_by(*order)).all()
+    rows = [PlanRow(ResidentRef(row.id, row.name), [name for name in REASONS if getattr(row, name, 0)],
+                    row.last_visited_at, row.lat, row.lon) for row in found]
     if position:
+        radius = plan_radius_m()
         for row in rows:
-            row.distance_m = distance_m(position[0], position[1], row.lat, row.lon)
-        rows = [r for r in rows if r.distance_m <= plan_radius_m()]
-        rows.sort(key=lambda r: (r.distance_m, r.resident.id))
+            row.distance_m = distance_m(lat0, lon0, row.lat, row.lon)
+        rows = sorted((r for r in rows if r.distance_m <= radius), key=lambda r: (r.distance_m, r.resident.id))
         rows = rows[:PLAN_LIMIT]
     _add_suggestions(rows)
     return rows
