@@ -5,6 +5,7 @@ Every number is aggregated in SQL per grid (or per weekday and hour), so a whole
 same number of queries and rows as a week.
 """
 import io
+import math
 from functools import cached_property
 from dataclasses import dataclass
 from datetime import date
@@ -73,6 +74,43 @@ class Measure:
             return ""
         return "good" if (cell.change > 0) == (self.better == "up") else "bad"
 
+    def figures(self, cell: Cell, points: str) -> tuple[str, str, str, str]:
+        """What a cell shows: now, before, the change's CSS class and text ("+43 pts", "±0")."""
+        change = cell.change
+        if change is None or change == 0:
+            return _shown(cell.shown, self.is_rate), _shown(cell.shown_before, self.is_rate), "change", "±0"
+        text = f"{int(round(change * 100, 0)):+d} {points}" if self.is_rate else f"{int(change):+d}"
+        trend = self.trend(cell)
+        return (_shown(cell.shown, self.is_rate), _shown(cell.shown_before, self.is_rate),
+                f"change {trend}" if trend else "change", text)
+
+
+def _shown(value, is_rate: bool) -> str:
+    """A figure as the tables print it: "—" when unknown, a whole percentage for a rate, else a count."""
+    if value is None:
+        return "—"
+    return f"{int(round(value * 100, 0))}%" if is_rate else str(int(value))
+
+
+@dataclass
+class Line:
+    """One row of the grid table, ready to print: (measure key, now, before, change class, change text)."""
+
+    key: object  # grid id, None (no grid) or "total"
+    name: str
+    task_url: str | None
+    cells: list[tuple]
+
+
+@dataclass
+class HeatLine:
+    """One weekday of an hour table: (CSS level 0..4, number, task link or None) per hour, and the total."""
+
+    weekday: int
+    name: str
+    cells: list[tuple]
+    total: int
+
 
 @dataclass
 class Heat:
@@ -99,6 +137,27 @@ class Analysis:
     measures: list[Measure]
     snapshot: list[Measure]
     heat: Heat
+
+    def lines(self) -> list[Line]:
+        """The grid table's rows and its total, every figure formatted once here rather than by
+        template macros per cell (a few hundred macro calls were most of the page's time)."""
+        points = _("pts")
+        lines = [Line(key, name, self.task_for_grid(key, name) if key is not None else None,
+                      [(m.key, *m.figures(m.cells[key], points)) for m in self.measures])
+                 for key, name in self.rows()]
+        lines.append(Line("total", _("Total"), None, [(m.key, *m.figures(m.total, points)) for m in self.measures]))
+        return lines
+
+    def heat_lines(self, flagged: bool) -> list[HeatLine]:
+        """An hour table's rows: each cell's shade (0..4 of the table's peak) and, in the flagged table,
+        the link that makes a patrol task at that hour."""
+        table, peak = (self.heat.flagged, self.heat.peak_flagged) if flagged else (self.heat.activity, self.heat.peak)
+        lines = []
+        for weekday, row in enumerate(table):
+            cells = [(math.ceil(n * 4 / peak) if n else 0, n,
+                      self.task_for_hour(weekday, hour, n) if flagged and n else None) for hour, n in enumerate(row)]
+            lines.append(HeatLine(weekday, self.weekdays[weekday], cells, sum(row)))
+        return lines
 
     def rows(self) -> list[tuple[int | None, str]]:
         """(grid id, name) of each row: the station's grids, and "no grid" when some records have none."""
@@ -157,12 +216,18 @@ def _compare(current: Column, before: Column | None, grid_keys) -> Measure:
     return Measure(current.key, current.label, current.better, is_rate, cells, total)
 
 
-def _columns(period: Period) -> list[Column]:
-    columns = []
+def _columns(period: Period, previous: Period) -> tuple[list[Column], list[Column]]:
+    """Every source's measures of both periods (one set of queries for both where a source can)."""
+    current, before = [], []
     for source in SOURCES:
-        if source.measures:
-            columns += source.measures(period)
-    return columns
+        if source.compare:
+            now, then = source.compare(period, previous)
+            current += now
+            before += then
+        elif source.measures:
+            current += source.measures(period)
+            before += source.measures(previous)
+    return current, before
 
 
 def _heat(period: Period) -> Heat:
@@ -181,7 +246,8 @@ def build(user, start: date, end: date) -> Analysis:
     period = Period(user, start, end)
     previous = period.before()
     grids = screen.station_grids(user.station_id)
-    current_columns, previous_columns = _columns(period), {c.key: c for c in _columns(previous)}
+    current_columns, previous_columns = _columns(period, previous)
+    previous_columns = {c.key: c for c in previous_columns}
     current_columns.sort(key=lambda c: c.order)
     keys = [g.id for g in grids]
     has_no_grid = any(c.values.get(None) or (c.of or {}).get(None) for c in current_columns)

@@ -3,14 +3,13 @@ from collections import defaultdict
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, extract, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized, register, tally
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized, register, tally, utc_hour
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
-from models import CheckIn, PatrolPoint, User, user_grids
+from models import CheckIn, Grid, PatrolPoint, User, user_grids
 from models.users import COMMUNITY
 
 LAYER_LIMIT = 2000  # a station's busiest day is a few hundred check-ins
@@ -118,56 +117,74 @@ def feed(today, limit):
 
 def compliance_by_grid(station_id: int, start, end) -> dict:
     """Patrol compliance per grid over a period: the numbers of patrol's report (reports.compliance
-    by_grid) in four queries and ~officers x points rows, whatever the number of days.
+    by_grid), whatever the number of days (see _compliance)."""
+    return _compliance(station_id, start, end, start)[1]
+
+
+def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
+    """Per grid compliance of the days first..split-1 and of split..end, in four queries and ~2 x
+    officers x points rows, whatever the number of days.
 
     reports.compliance reads one row per officer, point and day (~40,000 for a year: over a second
     in Python). Here the cap "done counts at most required_per_day per point and day" is applied in
     SQL by a GROUP BY over a GROUP BY; the assembly mirrors the report (officer's grids, check-ins
     without a point in the officer's first grid). tests/test_command_analysis.py checks both agree.
     """
-    points = list(db.session.scalars(select(PatrolPoint).where(PatrolPoint.station_id == station_id)))
-    point_grid = {p.id: p.grid_id for p in points}
+    points = db.session.execute(select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.active,
+                                       PatrolPoint.required_per_day).where(PatrolPoint.station_id == station_id)).all()
+    point_grid = {point_id: grid_id for point_id, grid_id, _active, _required in points}
     required_by_grid = defaultdict(int)
-    for p in points:
-        if p.active and p.required_per_day > 0:
-            required_by_grid[p.grid_id] += p.required_per_day
-    officers = list(db.session.scalars(select(User).options(selectinload(User.grids)).where(
-        User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True))))
+    for _id, grid_id, active, required in points:
+        if active and required > 0:
+            required_by_grid[grid_id] += required
+    # Each active community officer's grids in the report's order (the first one takes the
+    # check-ins without a point).
+    officer_grids = defaultdict(list)
+    for officer_id, grid_id in db.session.execute(
+            select(User.id, Grid.id).join(user_grids, user_grids.c.user_id == User.id)
+            .join(Grid, Grid.id == user_grids.c.grid_id)
+            .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True))
+            .order_by(User.id, Grid.code)):
+        officer_grids[officer_id].append(grid_id)
 
     done, outside = patrol.done_counts()
-    daily = (select(CheckIn.officer_id, CheckIn.point_id, done.label("done"), outside.label("outside"),
-                    _flagged().label("flagged"), func.count().label("n"))
-             .where(CheckIn.station_id == station_id, CheckIn.local_day >= start, CheckIn.local_day <= end)
-             .group_by(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day).subquery())
+    daily = (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
+                    outside.label("outside"), _flagged().label("flagged"), func.count().label("n"))
+             .where(CheckIn.station_id == station_id, CheckIn.local_day >= first, CheckIn.local_day <= end)
+             # In the covering (station, local_day, officer, point, ...) index's order: no sort to group.
+             .group_by(CheckIn.local_day, CheckIn.officer_id, CheckIn.point_id).subquery())
     cap = case((and_(PatrolPoint.active.is_(True), PatrolPoint.required_per_day > 0), PatrolPoint.required_per_day),
                else_=0)
+    later = case((daily.c.local_day >= split, 1), else_=0)
     rows = db.session.execute(
-        select(daily.c.officer_id, daily.c.point_id, func.sum(case((daily.c.done > cap, cap), else_=daily.c.done)),
+        select(later, daily.c.officer_id, daily.c.point_id,
+               func.sum(case((daily.c.done > cap, cap), else_=daily.c.done)),
                func.sum(daily.c.outside), func.sum(daily.c.flagged), func.sum(daily.c.n))
         .select_from(daily).outerjoin(PatrolPoint, PatrolPoint.id == daily.c.point_id)
-        .group_by(daily.c.officer_id, daily.c.point_id)).all()
-    seen = defaultdict(reports.Tally)  # (officer, grid or None) -> counts over the period
-    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
-        tally = seen[(officer_id, point_grid.get(point_id))]
+        .group_by(later, daily.c.officer_id, daily.c.point_id)).all()
+    seen = defaultdict(reports.Tally)  # (later, officer, grid or None) -> counts over the period
+    for is_later, officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
+        tally = seen[(int(is_later), officer_id, point_grid.get(point_id))]
         tally.done += int(n_done or 0)
         tally.outside_window += int(n_outside or 0)
         tally.flagged += int(n_flagged or 0)
         tally.check_ins += int(n_all or 0)
 
-    days = (end - start).days + 1
-    by_grid = defaultdict(reports.Tally)
-    for officer in officers:
-        for index, grid in enumerate(officer.grids):
-            tally = by_grid[grid.id]
-            tally.add(reports.Tally(required=required_by_grid[grid.id] * days))
-            tally.add(seen.get((officer.id, grid.id), reports.Tally()))
-            if index == 0:
-                tally.add(seen.get((officer.id, None), reports.Tally()))
-    return dict(by_grid)
+    result = []
+    for is_later, days in ((0, (split - first).days), (1, (end - split).days + 1)):
+        by_grid = defaultdict(reports.Tally)
+        for officer_id, grids in officer_grids.items():
+            for index, grid_id in enumerate(grids):
+                tally = by_grid[grid_id]
+                tally.add(reports.Tally(required=required_by_grid[grid_id] * days))
+                tally.add(seen.get((is_later, officer_id, grid_id), reports.Tally()))
+                if index == 0:
+                    tally.add(seen.get((is_later, officer_id, None), reports.Tally()))
+        result.append(dict(by_grid))
+    return result[0], result[1]
 
 
-def measures(period):
-    by_grid = compliance_by_grid(period.user.station_id, period.start, period.end)
+def _measures(by_grid: dict) -> list[Column]:
     return [Column("patrol", _("Patrol compliance"), {g: t.done for g, t in by_grid.items()},
                    of={g: t.required for g, t in by_grid.items()}, order=10, better="up"),
             Column("checkins", _("Check-ins"), {g: t.check_ins for g, t in by_grid.items()}, order=11, better="up"),
@@ -177,16 +194,26 @@ def measures(period):
                    order=13, better="down")]
 
 
+def measures(period):
+    return _measures(compliance_by_grid(period.user.station_id, period.start, period.end))
+
+
+def compare(period, previous):
+    """Both periods' measures from one pass over the two periods' check-ins."""
+    before, now = _compliance(period.user.station_id, previous.start, period.end, period.start)
+    return _measures(now), _measures(before)
+
+
 def hours(period):
     """Check-ins and flagged ones by local weekday and hour: 168 rows at most, grouped in SQL."""
-    dow, hour = extract("dow", CheckIn.recorded_at), extract("hour", CheckIn.recorded_at)
+    bucket = utc_hour(CheckIn.recorded_at)
     rows = db.session.execute(
-        select(dow, hour, func.count(CheckIn.id), _flagged())
+        select(bucket, func.count(CheckIn.id), _flagged())
         .where(CheckIn.station_id == period.user.station_id, CheckIn.local_day >= period.start,
                CheckIn.local_day <= period.end)
-        .group_by(dow, hour)).all()
+        .group_by(bucket)).all()
     return add_hours({}, rows, flagged=True)
 
 
 register(Source("patrol", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures,
-                hours=hours))
+                compare=compare, hours=hours))

@@ -2,9 +2,9 @@
 households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, memoized, register, tally
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, in_period, memoized, register, tally, utc_hour
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
@@ -118,25 +118,39 @@ def feed(today, limit):
 
 def measures(period):
     """Per grid over the period: households registered, tenants registered (and late), inspections."""
-    station = period.user.station_id
+    return compare(period, period)[0]
+
+
+def compare(period, previous):
+    """Both periods' measures (previous..period.end, grouped by which period a row is in): three queries."""
+    station, first, end = period.user.station_id, previous.start, period.end
     rules = ledger.Rules.from_config()
-    households = dict(db.session.execute(select(H.grid_id, func.count(H.id)).where(
-        H.station_id == station, H.registered_on >= period.start, H.registered_on <= period.end)
-        .group_by(H.grid_id)).all())
-    tenants = db.session.execute(
-        select(H.grid_id, func.count(Tenancy.id),
-               func.sum(case((Tenancy.registration_delay_days > rules.registration_days, 0), else_=1)))
-        .join(H, H.id == Tenancy.household_id)
-        .where(Tenancy.station_id == station, Tenancy.registered_on >= period.start,
-               Tenancy.registered_on <= period.end).group_by(H.grid_id)).all()
-    inspections = dict(db.session.execute(
-        select(H.grid_id, func.count(Inspection.id)).join(H, H.id == Inspection.household_id)
-        .where(Inspection.station_id == station, Inspection.inspected_on >= period.start,
-               Inspection.inspected_on <= period.end).group_by(H.grid_id)).all())
-    return [Column("registrations", _("Rentals registered"), households, order=30, better="up"),
-            Column("tenants_on_time", _("Tenants registered on time"), {g: int(on or 0) for g, _n, on in tenants},
-                   of={g: n for g, n, _on in tenants}, order=31, better="up"),
-            Column("inspections", _("Inspections"), inspections, order=32, better="up")]
+    households = [{}, {}]
+    for now, grid_id, n in db.session.execute(
+            select(in_period(H.registered_on, period), H.grid_id, func.count(H.id))
+            .where(H.station_id == station, H.registered_on >= first, H.registered_on <= end)
+            .group_by(in_period(H.registered_on, period), H.grid_id)):
+        households[now][grid_id] = n
+    tenants, on_time = [{}, {}], [{}, {}]
+    for now, grid_id, n, n_on_time in db.session.execute(
+            select(in_period(Tenancy.registered_on, period), H.grid_id, func.count(Tenancy.id),
+                   func.sum(case((Tenancy.registration_delay_days > rules.registration_days, 0), else_=1)))
+            .join(H, H.id == Tenancy.household_id)
+            .where(Tenancy.station_id == station, Tenancy.registered_on >= first, Tenancy.registered_on <= end)
+            .group_by(in_period(Tenancy.registered_on, period), H.grid_id)):
+        tenants[now][grid_id], on_time[now][grid_id] = n, int(n_on_time or 0)
+    inspections = [{}, {}]
+    for now, grid_id, n in db.session.execute(
+            select(in_period(Inspection.inspected_on, period), H.grid_id, func.count(Inspection.id))
+            .join(H, H.id == Inspection.household_id)
+            .where(Inspection.station_id == station, Inspection.inspected_on >= first, Inspection.inspected_on <= end)
+            .group_by(in_period(Inspection.inspected_on, period), H.grid_id)):
+        inspections[now][grid_id] = n
+    return tuple([Column("registrations", _("Rentals registered"), households[now], order=30, better="up"),
+                  Column("tenants_on_time", _("Tenants registered on time"), on_time[now], of=tenants[now],
+                         order=31, better="up"),
+                  Column("inspections", _("Inspections"), inspections[now], order=32, better="up")]
+                 for now in (1, 0))
 
 
 def snapshot(today):
@@ -150,13 +164,13 @@ def hours(period):
     """Registrations and inspections by local weekday and hour (of the device's recorded time)."""
     cells: dict = {}
     for model in (H, Inspection):
-        dow, hour = extract("dow", model.recorded_at), extract("hour", model.recorded_at)
-        rows = db.session.execute(select(dow, hour, func.count(model.id)).where(
+        bucket = utc_hour(model.recorded_at)
+        rows = db.session.execute(select(bucket, func.count()).where(
             model.station_id == period.user.station_id, model.recorded_at >= period.start_utc,
-            model.recorded_at < period.end_utc).group_by(dow, hour)).all()
+            model.recorded_at < period.end_utc).group_by(bucket)).all()
         add_hours(cells, rows)
     return cells
 
 
 register(Source("rentals", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
-                measures=measures, snapshot=snapshot, hours=hours))
+                measures=measures, compare=compare, snapshot=snapshot, hours=hours))

@@ -1,9 +1,9 @@
 """Tasks (指令) on the command room's screen and in its analysis: open, overdue, done on time."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, NOW, add_hours, memoized, register, tally
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, NOW, add_hours, in_period, memoized, register, tally, utc_hour
 from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
@@ -120,27 +120,37 @@ def _by_grid(rows, first_grids, columns: int) -> list[dict]:
 
 def measures(period):
     """Tasks due in the period per grid: done on time (feedback "done" by the due time) and late or not done."""
+    return compare(period, period)[0]
+
+
+def compare(period, previous):
+    """Both periods' measures from one query over previous..period (grouped by which period)."""
     on_time = and_(Task.done_at.is_not(None), Task.done_at <= Task.due_at)
+    now = in_period(Task.due_at, period)
     rows = db.session.execute(
-        select(Task.grid_id, Task.assignee_id, func.count(Task.id), func.sum(case((on_time, 1), else_=0)),
+        select(now, Task.grid_id, Task.assignee_id, func.count(Task.id), func.sum(case((on_time, 1), else_=0)),
                func.sum(case((on_time, 0), else_=1)))
-        .where(Task.station_id == period.user.station_id, Task.due_at >= period.start_utc,
+        .where(Task.station_id == period.user.station_id, Task.due_at >= previous.start_utc,
                Task.due_at < period.end_utc)
-        .group_by(Task.grid_id, Task.assignee_id)).all()
-    due, done, missed = _by_grid(rows, _first_grids(period.user.station_id), 3)
-    return [Column("tasks_on_time", _("Tasks done on time"), done, of=due, order=60, better="up"),
-            Column("tasks_late", _("Tasks late or not done"), missed, order=61, better="down")]
+        .group_by(now, Task.grid_id, Task.assignee_id)).all()
+    first_grids = _first_grids(period.user.station_id)
+    result = []
+    for which in (1, 0):
+        due, done, missed = _by_grid([row[1:] for row in rows if row[0] == which], first_grids, 3)
+        result.append([Column("tasks_on_time", _("Tasks done on time"), done, of=due, order=60, better="up"),
+                       Column("tasks_late", _("Tasks late or not done"), missed, order=61, better="down")])
+    return tuple(result)
 
 
 def hours(period):
     """The officers' task feedback by local weekday and hour."""
-    dow, hour = extract("dow", TaskEvent.recorded_at), extract("hour", TaskEvent.recorded_at)
-    rows = db.session.execute(select(dow, hour, func.count(TaskEvent.id)).where(
+    bucket = utc_hour(TaskEvent.recorded_at)
+    rows = db.session.execute(select(bucket, func.count(TaskEvent.id)).where(
         TaskEvent.station_id == period.user.station_id, TaskEvent.action.in_((DONE, RETURNED)),
         TaskEvent.recorded_at >= period.start_utc, TaskEvent.recorded_at < period.end_utc)
-        .group_by(dow, hour)).all()
+        .group_by(bucket)).all()
     return add_hours({}, rows)
 
 
 register(Source("tasks", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
-                measures=measures, hours=hours))
+                measures=measures, compare=compare, hours=hours))

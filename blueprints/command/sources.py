@@ -14,7 +14,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from blueprints.home.services import LOCAL_TZ
 from flask import current_app
-from sqlalchemy import Integer, bindparam, literal_column, null, type_coerce
+from sqlalchemy import Date, Integer, String, bindparam, case, literal_column, null, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from domain.geo import wgs84_to_gcj02
 from models.types import UTCDateTime
@@ -124,6 +126,8 @@ class Source:
     """What one feature contributes. Screen: version, counts, layers, feed, grid_today (all take Today;
     feed also a limit). Analysis: measures (Period -> compared columns), snapshot (Today -> "now"
     columns, not compared), hours (Period -> {(weekday Mon=0, hour): [activity, flagged]}).
+    Instead of measures a source may give `compare` ((period, previous) -> (columns, previous
+    columns)): both periods from the same statements, grouped by which period a row falls in.
 
     Instead of counts and grid_today a source may give `tallies` (Today -> list of SELECTs built with
     tally()) and `fold` ((Today, {tag: rows}) -> (counts, columns)): the screen runs every source's
@@ -138,6 +142,7 @@ class Source:
     measures: Callable | None = None
     snapshot: Callable | None = None
     hours: Callable | None = None
+    compare: Callable | None = None
     tallies: Callable | None = None
     fold: Callable | None = None
     extra: dict = field(default_factory=dict)
@@ -188,14 +193,29 @@ def tally(tag: str, k1=None, k2=None, *numbers):
             *(v.label(f"n{i + 1}") for i, v in enumerate(values))]
 
 
-def local_weekday_hour(utc_weekday_sunday0: int, utc_hour: int) -> tuple[int, int]:
-    """The local (Mon=0 weekday, hour) of a UTC (weekday with Sunday=0, hour) bucket.
+class utc_hour(FunctionElement):
+    """The UTC hour a timestamp column falls in, as text 'YYYY-MM-DD HH' (the analysis's hour table
+    groups by it: a substring on SQLite, where two strftime() per row cost several times more)."""
 
-    SQL groups by the UTC weekday and hour (`EXTRACT(dow/hour)`, portable through SQLAlchemy); a
-    fixed +8 h offset maps each UTC bucket onto exactly one local bucket, the next day after 16:00 UTC.
-    """
-    hour = utc_hour + UTC_OFFSET_HOURS
-    weekday = (utc_weekday_sunday0 + 6) % 7  # Monday = 0
+    type = String()
+    name = "utc_hour"
+    inherit_cache = True
+
+
+@compiles(utc_hour)
+def _utc_hour_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24')"
+
+
+@compiles(utc_hour, "sqlite")
+def _utc_hour_sqlite(element, compiler, **kw):
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"  # stored as 'YYYY-MM-DD HH:MM:SS...'
+
+
+def _local_weekday_hour(bucket: str) -> tuple[int, int]:
+    """The local (Mon=0 weekday, hour) of a utc_hour bucket (station time is UTC + 8 h all year)."""
+    hour = int(bucket[11:13]) + UTC_OFFSET_HOURS
+    weekday = date(int(bucket[:4]), int(bucket[5:7]), int(bucket[8:10])).weekday()
     if hour >= 24:
         hour -= 24
         weekday = (weekday + 1) % 7
@@ -203,11 +223,17 @@ def local_weekday_hour(utc_weekday_sunday0: int, utc_hour: int) -> tuple[int, in
 
 
 def add_hours(cells: dict, rows, flagged: bool = False) -> dict:
-    """Fold (utc dow, utc hour, n[, flagged n]) rows into {(weekday, hour): [activity, flagged]}."""
+    """Fold (utc_hour bucket, n[, flagged n]) rows into {(weekday, hour): [activity, flagged]}."""
     for row in rows:
-        key = local_weekday_hour(int(row[0]), int(row[1]))
-        cell = cells.setdefault(key, [0, 0])
-        cell[0] += int(row[2] or 0)
-        if flagged and len(row) > 3:
-            cell[1] += int(row[3] or 0)
+        cell = cells.setdefault(_local_weekday_hour(row[0]), [0, 0])
+        cell[0] += int(row[1] or 0)
+        if flagged and len(row) > 2:
+            cell[1] += int(row[2] or 0)
     return cells
+
+
+def in_period(column, period: "Period"):
+    """1 for a row of `period`, 0 for one of the period just before it (the query reads both): a date
+    column is compared with the first day, a timestamp with its first instant."""
+    bound = period.start if isinstance(column.type, Date) else period.start_utc
+    return case((column >= bound, 1), else_=0)
