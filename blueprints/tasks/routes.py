@@ -7,6 +7,7 @@ from flask import abort, current_app, make_response, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2.filters import do_truncate
 
 from blueprints.home.services import LOCAL_TZ
 from blueprints.tasks import bp, services
@@ -35,12 +36,27 @@ def _labels() -> dict:
             "show_prefix": url_for("tasks.show", task_id=1)[:-1]}
 
 
+def _prepare(rows, now, labels: dict) -> None:
+    """Each row's printed texts (labels, shortened text and feedback, due time), set in Python once:
+    per-row filter and method calls from the template were most of the list's rendering."""
+    env, kinds, statuses = current_app.jinja_env, labels["kind_labels"], labels["status_labels"]
+    for row in rows:
+        row.late = row.is_overdue(now)
+        row.status_label = statuses.get(row.status, row.status)
+        row.kind_label = kinds.get(row.kind) or kinds["other"]
+        row.short_text = do_truncate(env, row.text, 60)
+        row.short_feedback = do_truncate(env, row.feedback, 60)
+        row.due_iso, row.due_text = row.due_at.isoformat(), tasks_month_day_time(row.due_at)
+
+
 def _rows_context(status: str, overdue: bool, offset: int) -> dict:
     rows, more = services.command_list(current_user, status, overdue, offset)
     next_offset = offset + services.LIST_PAGE
     more_url = url_for("tasks.more", status=status or None, overdue="y" if overdue else None,
                        offset=next_offset) if more else None
-    return {"rows": rows, "more_url": more_url, "now": utcnow(), **_labels()}
+    now, labels = utcnow(), _labels()
+    _prepare(rows, now, labels)
+    return {"rows": rows, "more_url": more_url, "now": now, **labels}
 
 
 def _filter_values() -> tuple[FilterForm, str, bool]:
@@ -48,9 +64,8 @@ def _filter_values() -> tuple[FilterForm, str, bool]:
     return filters, filters.status.data or "", bool(filters.overdue.data)
 
 
-def _list_context() -> dict:
+def _list_context(version: str) -> dict:
     filters, status, overdue = _filter_values()
-    version = services.list_version(current_user, str(get_locale()))
     return {"filters": filters, **_rows_context(status, overdue, 0),
             "counts": services.counts(current_user), "version": version,
             "poll_url": url_for("tasks.index", status=status or None, overdue="y" if overdue else None, v=version)}
@@ -80,7 +95,7 @@ def index():
         # Nothing changed since the list the page shows: 304 for a revalidating cache, else 204 (no swap).
         response = make_response("", 304 if etag in request.headers.get("If-None-Match", "") else 204)
     else:
-        response = render("tasks/index.html", "tasks/_list.html", **_list_context())
+        response = render("tasks/index.html", "tasks/_list.html", **_list_context(version))
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")

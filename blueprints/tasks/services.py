@@ -212,10 +212,24 @@ def record_task_feedback(user, form, *, via: str = "online", commit: bool = True
 
 @dataclass
 class TaskRow:
-    """A task on the command list, with its latest feedback (or return reason)."""
+    """A task on the command list: its columns, the officer's and the grid's names, and its latest
+    feedback (or return reason) with whether it has a photo. Plain values, no ORM objects: the
+    list shows 50 of these."""
 
-    task: Task
-    last: TaskEvent | None
+    id: int
+    kind: str
+    text: str
+    place: str
+    due_at: datetime
+    status: str
+    assignee: str | None  # the officer's name
+    grid: str | None  # the grid's name
+    has_feedback: bool = False
+    feedback: str = ""
+    photo: bool = False
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at < now
 
 
 def _overdue_clause(now: datetime):
@@ -225,22 +239,26 @@ def _overdue_clause(now: datetime):
 def command_list(user, status: str = "", overdue: bool = False, offset: int = 0,
                  limit: int = LIST_PAGE) -> tuple[list[TaskRow], bool]:
     """A page of the station's tasks, newest change first, with each one's latest feedback: two
-    queries. Also whether more tasks follow (one extra row is read to know)."""
-    query = select(Task).options(joinedload(Task.assignee), joinedload(Task.grid)).where(_visible_clause(user))
+    queries of columns. Also whether more tasks follow (one extra row is read to know)."""
+    query = (select(Task.id, Task.kind, Task.text, Task.place, Task.due_at, Task.status, User.name, Grid.name)
+             .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
+             .where(_visible_clause(user)))
     if status:
         query = query.where(Task.status == status)
     if overdue:
         query = query.where(_overdue_clause(utcnow()))
-    tasks = list(db.session.scalars(query.order_by(Task.updated_at.desc(), Task.id.desc())
-                                    .offset(max(offset, 0)).limit(limit + 1)))
-    more, tasks = len(tasks) > limit, tasks[:limit]
-    latest = {}
-    if tasks:
-        for event in db.session.scalars(select(TaskEvent).where(
-                TaskEvent.task_id.in_([t.id for t in tasks]), TaskEvent.action.in_((DONE, RETURNED)))
-                .order_by(TaskEvent.id)):
-            latest[event.task_id] = event
-    return [TaskRow(t, latest.get(t.id)) for t in tasks], more
+    rows = [TaskRow(*row) for row in db.session.execute(query.order_by(Task.updated_at.desc(), Task.id.desc())
+                                                        .offset(max(offset, 0)).limit(limit + 1))]
+    more, rows = len(rows) > limit, rows[:limit]
+    if rows:
+        by_id = {row.id: row for row in rows}
+        for task_id, feedback, note, photo_id in db.session.execute(
+                select(TaskEvent.task_id, TaskEvent.feedback, TaskEvent.note, TaskEvent.photo_id)
+                .where(TaskEvent.task_id.in_(list(by_id)), TaskEvent.action.in_((DONE, RETURNED)))
+                .order_by(TaskEvent.id)):  # the last one of each task wins
+            row = by_id[task_id]
+            row.has_feedback, row.feedback, row.photo = True, feedback or note or "", photo_id is not None
+    return rows, more
 
 
 def counts(user) -> dict:
