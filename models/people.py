@@ -1,11 +1,11 @@
 """Residents (实有人口): one row per person on the station's books."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, delete, event, false, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
-from models.places import Address
+from models.places import KEY_LENGTH, Address, key_type
 from models.types import UTCDateTime, utcnow
 
 # Stored codes; the labels (常住, 流动, 寄住) are translated by the app.
@@ -25,7 +25,8 @@ class Resident(db.Model):
 
     `tags` is a space-separated list with a space at both ends (" elderly_alone wander_risk "), so
     one tag is found with `LIKE '% tag %'` on every database. `search` holds the prepared search
-    keys (name, pinyin spellings and initials, number tails, phone digits) for `LIKE` matching.
+    keys (name, pinyin spellings and initials, number tails, phone digits); each key is also a row
+    of ResidentSearchKey (kept on write by the mapper events below), which the active search reads.
     `is_focus` mirrors the tags (one of FOCUS_TAGS) so the visit plan and coverage find focus
     residents through an index; every ORM write of `tags` sets it (the validator below), and a Core
     insert must pass it (blueprints/rentals/demo.py does).
@@ -68,3 +69,57 @@ class Resident(db.Model):
 
     def __repr__(self) -> str:
         return f"<Resident {self.id}>"
+
+
+SEARCH_KEY = "k"  # a key of Resident.search: matched by prefix (ASCII terms)
+NAME_SUFFIX = "n"  # a suffix of the name: matched by prefix = the name matched anywhere (Chinese terms)
+
+
+class ResidentSearchKey(db.Model):
+    """One search key of a resident: a key of Resident.search (field "k") or a suffix of the name
+    without spaces, lower-cased (field "n"), so a prefix range on the (station, field, key) primary
+    key finds the residents whose key starts with the term, or whose name contains it."""
+
+    __tablename__ = "resident_search_keys"
+    # SQLite: the rows live in the primary key's B-tree, so a prefix read is one range scan.
+    __table_args__ = {"sqlite_with_rowid": False}
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
+def resident_key_rows(resident_id: int, station_id: int, name: str | None, search: str | None) -> list[dict]:
+    """The ResidentSearchKey rows of one resident (from its stored search column and name)."""
+    keys = {(SEARCH_KEY, key[:KEY_LENGTH]) for key in (search or "").split()}
+    compact = (name or "").replace(" ", "").lower()
+    keys |= {(NAME_SUFFIX, compact[i:i + KEY_LENGTH]) for i in range(len(compact))}
+    return [{"station_id": station_id, "field": field, "key": key, "resident_id": resident_id}
+            for field, key in sorted(keys)]
+
+
+def _write_keys(connection, target: Resident) -> None:
+    rows = resident_key_rows(target.id, target.station_id, target.name, target.search)
+    if rows:
+        connection.execute(insert(ResidentSearchKey.__table__), rows)
+
+
+@event.listens_for(Resident, "after_insert")
+def _resident_inserted(mapper, connection, target: Resident) -> None:
+    _write_keys(connection, target)
+
+
+@event.listens_for(Resident, "after_update")
+def _resident_updated(mapper, connection, target: Resident) -> None:
+    state = inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in ("name", "search", "station_id")):
+        connection.execute(delete(ResidentSearchKey.__table__).where(
+            ResidentSearchKey.__table__.c.resident_id == target.id))
+        _write_keys(connection, target)
+
+
+@event.listens_for(Resident, "before_delete")
+def _resident_deleted(mapper, connection, target: Resident) -> None:
+    connection.execute(delete(ResidentSearchKey.__table__).where(
+        ResidentSearchKey.__table__.c.resident_id == target.id))

@@ -1,8 +1,27 @@
 """Standard addresses (标准地址): one row per place, reused by every ledger that points at it."""
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, delete, event, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+
+# A search term is at most this long (residents.services.normalise_query), so keys cut to this
+# length match a term by prefix exactly as the whole key would.
+KEY_LENGTH = 40
+
+
+def key_type(length: int = KEY_LENGTH):
+    """A key column: compared byte by byte on every database, so `key >= 'zw' AND key < 'zx'` is
+    exactly "starts with zw" and reads an index (SQLite's default BINARY; "C" on PostgreSQL, whose
+    database collation may be a locale's)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def prefix_range(column, term: str):
+    """`column` starts with `term`, as an index range: term <= column < term with its last
+    character incremented (byte order = code point order in UTF-8)."""
+    last = ord(term[-1])
+    upper = term[:-1] + chr(last + 1) if last not in (0xD7FF, 0x10FFFF) else term + "\U0010ffff"
+    return (column >= term) & (column < upper)
 
 
 def address_search_text(community: str, street: str, building: str = "", unit: str = "", room: str = "") -> str:
@@ -34,3 +53,53 @@ class Address(db.Model):
     def label(self) -> str:
         parts = [self.community, self.street, self.building, self.unit, self.room]
         return " ".join(p for p in parts if p)
+
+
+class AddressSearchKey(db.Model):
+    """One suffix of an address's search column (cut to KEY_LENGTH): a prefix range on the
+    (station, key) primary key finds the addresses whose search text contains the term, as
+    `search LIKE '%term%'` would, without reading every address. Kept on write by the events below."""
+
+    __tablename__ = "address_search_keys"
+    # SQLite: the rows live in the primary key's B-tree, so a prefix read is one range scan.
+    __table_args__ = {"sqlite_with_rowid": False}
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+
+
+def address_key_rows(address_id: int, station_id: int, search: str | None) -> list[dict]:
+    """The AddressSearchKey rows of one address: every suffix of its search text."""
+    text = search or ""
+    keys = sorted({text[i:i + KEY_LENGTH] for i in range(len(text))})
+    return [{"station_id": station_id, "key": key, "address_id": address_id} for key in keys]
+
+
+def _write_keys(connection, target: Address) -> None:
+    rows = address_key_rows(target.id, target.station_id, target.search)
+    if rows:
+        connection.execute(insert(AddressSearchKey.__table__), rows)
+
+
+def _drop_keys(connection, target: Address) -> None:
+    connection.execute(delete(AddressSearchKey.__table__).where(
+        AddressSearchKey.__table__.c.address_id == target.id))
+
+
+@event.listens_for(Address, "after_insert")
+def _address_inserted(mapper, connection, target: Address) -> None:
+    _write_keys(connection, target)
+
+
+@event.listens_for(Address, "after_update")
+def _address_updated(mapper, connection, target: Address) -> None:
+    state = inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in ("search", "station_id")):
+        _drop_keys(connection, target)
+        _write_keys(connection, target)
+
+
+@event.listens_for(Address, "before_delete")
+def _address_deleted(mapper, connection, target: Address) -> None:
+    _drop_keys(connection, target)

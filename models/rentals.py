@@ -1,8 +1,9 @@
 """Rental households (出租房屋), their tenancies, inspections and hazards."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event, func, inspect, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from models.people import Resident
@@ -18,11 +19,20 @@ class RentalHousehold(db.Model):
 
     `grid_id` copies the address's grid when registered: every compliance report groups by it.
     `last_inspected_on` is kept up to date by the inspection service so "overdue" is one indexed
-    comparison instead of a subquery over inspections.
+    comparison instead of a subquery over inspections. Likewise the open tenancies and hazards are
+    summed up on the household (`open_tenants`, `open_registration_delay`, `open_hazard_due`) by the
+    mapper events at the end of this module, so the ledger's rules are plain column comparisons.
     """
 
     __tablename__ = "rental_households"
-    __table_args__ = (Index("ix_rental_households_station_grid", "station_id", "grid_id"),)
+    __table_args__ = (
+        Index("ix_rental_households_station_grid", "station_id", "grid_id"),
+        # Every column the rules and the completeness read (ledger._flags), in (grid, officer)
+        # order: the compliance report groups a station's households from this index alone.
+        Index("ix_rental_households_station_rules", "station_id", "grid_id", "officer_id", "use",
+              "last_inspected_on", "registered_on", "lease_end", "open_tenants", "open_registration_delay",
+              "open_hazard_due", "landlord_id", "rooms", "lease_start"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
@@ -39,6 +49,12 @@ class RentalHousehold(db.Model):
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Kept on write (refresh_household_summary): tenancies without a move-out; the largest
+    # registration delay (days) among them (None: no open tenancy); the earliest due date of its
+    # hazards not yet resolved (None: none open).
+    open_tenants: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    open_registration_delay: Mapped[int | None] = mapped_column(Integer)
+    open_hazard_due: Mapped[date | None] = mapped_column(Date)
 
     address: Mapped[Address] = relationship()
     landlord: Mapped[Resident | None] = relationship()
@@ -110,3 +126,64 @@ class Hazard(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(200))
 
     inspection: Mapped[Inspection] = relationship(back_populates="hazards")
+
+
+SUMMARY_COLUMNS = ("open_tenants", "open_registration_delay", "open_hazard_due")
+
+
+def summary_values(household_id):
+    """The summary columns recounted from tenancies and hazards, as correlated scalar subqueries of
+    the household id (a bound value, or the rental_households.id column for a whole station)."""
+    t, z = Tenancy.__table__.c, Hazard.__table__.c
+    open_tenancy = (t.household_id == household_id, t.move_out.is_(None))
+    return {"open_tenants": select(func.count()).where(*open_tenancy).scalar_subquery(),
+            "open_registration_delay": select(func.max(t.registration_delay_days)).where(*open_tenancy)
+            .scalar_subquery(),
+            "open_hazard_due": select(func.min(z.due_on)).where(z.household_id == household_id,
+                                                                 z.resolved_on.is_(None)).scalar_subquery()}
+
+
+def refresh_household_summary(connection, household_ids) -> None:
+    """Recount the summary columns of these households (after a tenancy or hazard changed)."""
+    table = RentalHousehold.__table__
+    for household_id in sorted({hid for hid in household_ids if hid is not None}):
+        connection.execute(update(table).where(table.c.id == household_id).values(summary_values(household_id)))
+
+
+def rebuild_household_summaries(connection, station_id: int) -> None:
+    """Recount a station's summaries in one statement (after Core INSERTs that skip the events)."""
+    table = RentalHousehold.__table__
+    connection.execute(update(table).where(table.c.station_id == station_id).values(summary_values(table.c.id)))
+
+
+# What a tenancy or hazard contributes to its household's summary: a change elsewhere (a tenant's
+# move-in date, a hazard's description) leaves the summary as it is.
+_SOURCES = {Tenancy: ("household_id", "move_out", "registration_delay_days"),
+            Hazard: ("household_id", "due_on", "resolved_on")}
+
+
+def _touched(connection, target, *, changed_only: bool = False) -> None:
+    """A tenancy or hazard was written: recount its household (and the one it left, if moved)."""
+    state = inspect(target)
+    if changed_only and not any(state.attrs[name].history.has_changes() for name in _SOURCES[type(target)]):
+        return
+    ids = {target.household_id, *(state.attrs.household_id.history.deleted or ())}
+    refresh_household_summary(connection, ids)
+    session = object_session(target)
+    if session is not None:  # households loaded in this session re-read their summary when next used
+        session.info.setdefault("stale_household_summaries", set()).update(ids)
+
+
+for _model in _SOURCES:
+    event.listen(_model, "after_insert", lambda mapper, connection, target: _touched(connection, target))
+    event.listen(_model, "after_update",
+                 lambda mapper, connection, target: _touched(connection, target, changed_only=True))
+    event.listen(_model, "after_delete", lambda mapper, connection, target: _touched(connection, target))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _expire_stale_summaries(session, _context) -> None:
+    for household_id in session.info.pop("stale_household_summaries", ()):
+        household = session.identity_map.get(identity_key(RentalHousehold, household_id))
+        if household is not None:
+            session.expire(household, list(SUMMARY_COLUMNS))

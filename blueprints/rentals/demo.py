@@ -12,8 +12,9 @@ from demo import random_name
 from domain.idcard import check_char
 from extensions import db
 from models import Address, Hazard, Inspection, RentalHousehold, Resident, Tenancy
-from models.places import address_search_text
-from models.people import is_focus_tags
+from models.people import ResidentSearchKey, is_focus_tags, resident_key_rows
+from models.places import AddressSearchKey, address_key_rows, address_search_text
+from models.rentals import rebuild_household_summaries
 
 SIZES = {"small": {"residents": 300, "households": 40}, "station": {"residents": 40_000, "households": 2_000}}
 CHUNK = 2_000
@@ -49,7 +50,11 @@ def _addresses(ctx, count: int) -> tuple[list[int], list[int]]:
                      "lat": lat0 + rng.uniform(-0.03, 0.03), "lon": lon0 + rng.uniform(-0.04, 0.04),
                      "search": address_search_text(grid.name, street, building, unit, f"{room}-{i}")})
         grid_of.append(grid.id)
-    return _bulk(Address, rows, returning=True), grid_of
+    ids = _bulk(Address, rows, returning=True)
+    # Core INSERTs skip the mapper events that keep the search keys: written here.
+    _bulk(AddressSearchKey, [key for address_id, row in zip(ids, rows)
+                             for key in address_key_rows(address_id, row["station_id"], row["search"])])
+    return ids, grid_of
 
 
 def _residents(ctx, count: int, address_ids: list[int]) -> list[int]:
@@ -76,7 +81,10 @@ def _residents(ctx, count: int, address_ids: list[int]) -> list[int]:
                      "address_id": address_ids[i // 3 % len(address_ids)],
                      "category": rng.choice(("permanent",) * 3 + ("floating", "lodging")), "tags": tags,
                      "is_focus": is_focus_tags(tags), "search": search, "created_at": now, "updated_at": now})
-    return _bulk(Resident, rows, returning=True)
+    ids = _bulk(Resident, rows, returning=True)
+    _bulk(ResidentSearchKey, [key for resident_id, row in zip(ids, rows)
+                              for key in resident_key_rows(resident_id, row["station_id"], row["name"], row["search"])])
+    return ids
 
 
 def seed(ctx) -> None:
@@ -157,3 +165,5 @@ def _inspections(ctx, households, today, now) -> None:
         db.session.execute(table.update().where(table.c.id == bindparam("hid"))
                            .values(last_inspected_on=bindparam("day")),
                            [{"hid": hid, "day": day} for hid, day in last.items()])
+    # Open tenants and hazards summed on each household (the events do it for ORM writes).
+    rebuild_household_summaries(db.session.connection(), station_id)

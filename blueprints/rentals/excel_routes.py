@@ -29,11 +29,10 @@ def export():
     page, count = 1, 0
     while True:
         items, total = ledger.list_households(current_user, page=page)
-        for item in items:
-            h = item["household"]
-            sheet.append([h.address.label, h.grid_id, h.landlord.name if h.landlord else "",
-                          mask(h.landlord.doc_number) if h.landlord else "", h.rooms, h.use, h.lease_start,
-                          h.lease_end, item["tenants"], h.last_inspected_on, " ".join(item["flags"])])
+        for h in items:
+            sheet.append([h.address_label, h.grid_id, h.landlord_name or "",
+                          mask(h.landlord_doc_number) if h.landlord_doc_number else "", h.rooms, h.use,
+                          h.lease_start, h.lease_end, h.tenants, h.last_inspected_on, " ".join(h.flags)])
         count += len(items)
         if count >= total or not items:
             break

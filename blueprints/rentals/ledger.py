@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from blueprints.residents import people
 from extensions import db
-from models import Address, Grid, Hazard, RentalHousehold, Resident, Tenancy, User
+from models import Address, Grid, RentalHousehold, Resident, Tenancy, User
 from models.rentals import GROUP_RENTAL
 
 PAGE_SIZE = 50
@@ -39,17 +39,19 @@ class Rules:
 
 
 def _flags(today: date, rules: Rules) -> dict:
-    """SQL boolean expressions, one per rule, over RentalHousehold (H)."""
+    """SQL boolean expressions, one per rule, over RentalHousehold (H).
+
+    Open tenancies and hazards are read from the household's summary columns (kept on write by
+    models.rentals), so every rule is a comparison of the household's own columns.
+    """
     last = func.coalesce(H.last_inspected_on, H.registered_on)
     inspection_overdue = or_(
         and_(H.use == GROUP_RENTAL, last < today - timedelta(days=rules.group_inspection_days)),
         and_(H.use != GROUP_RENTAL, last < today - timedelta(days=rules.inspection_days)))
-    open_tenancy = exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None))
-    lease_ended = and_(H.lease_end.is_not(None), H.lease_end < today, open_tenancy)
-    late_registration = exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None),
-                                       Tenancy.registration_delay_days > rules.registration_days)
-    hazard_overdue = exists().where(Hazard.household_id == H.id, Hazard.resolved_on.is_(None),
-                                    Hazard.due_on < today)
+    lease_ended = and_(H.lease_end.is_not(None), H.lease_end < today, H.open_tenants > 0)
+    # NULL (no open tenancy, no open hazard) compares as not true: the rule is not broken.
+    late_registration = H.open_registration_delay > rules.registration_days
+    hazard_overdue = H.open_hazard_due < today
     complete = and_(H.landlord_id.is_not(None), H.rooms.is_not(None), H.lease_start.is_not(None),
                     H.lease_end.is_not(None), ~inspection_overdue)
     return {"inspection_overdue": inspection_overdue, "lease_ended": lease_ended,
@@ -74,35 +76,64 @@ def _flag_columns(flags):
     return [_as_int(flags[name]).label(name) for name in FLAG_NAMES]
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdLine:
+    """One household of the ledger list (and its Excel export): the columns shown, not ORM objects."""
+
+    id: int
+    grid_id: int | None
+    address_label: str
+    landlord_name: str | None
+    landlord_doc_number: str | None
+    rooms: int | None
+    use: str
+    lease_start: date | None
+    lease_end: date | None
+    last_inspected_on: date | None
+    tenants: int
+    flags: list[str]
+
+
+_ADDRESS_PARTS = (Address.community, Address.street, Address.building, Address.unit, Address.room)
+
+
 def list_households(user, *, q: str = "", grid_id: int | None = None, page: int = 1, overdue_only: bool = False,
-                    officer_id: int | None = None, today: date | None = None):
-    """One page of the ledger with each household's flags and open-tenant count: two statements."""
+                    officer_id: int | None = None, today: date | None = None) -> tuple[list[HouseholdLine], int]:
+    """One page of the ledger with each household's flags and open tenants, and the number of
+    households that match: two statements, plain columns (the flags and tenants are the
+    household's own columns, see _flags), the page cut in SQL."""
     today = today or people.today_local()
     flags = _flags(today, Rules.from_config())
-    tenants = (select(func.count(Tenancy.id)).where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None))
-               .correlate(H).scalar_subquery())
-    query = (select(H, tenants.label("tenants"), *_flag_columns(flags))
-             .join(H.address).outerjoin(H.landlord)
-             .options(contains_eager(H.address), contains_eager(H.landlord)))
-    query = household_scope(user, query)
+    filters = []
     if grid_id:
-        query = query.where(H.grid_id == grid_id)
+        filters.append(H.grid_id == grid_id)
     if officer_id:
-        query = query.where(H.officer_id == officer_id)
+        filters.append(H.officer_id == officer_id)
     if overdue_only:
-        query = query.where(or_(*(flags[name] for name in FLAG_NAMES)))
+        filters.append(or_(*(flags[name] for name in FLAG_NAMES)))
     term = people.like_escape("".join((q or "").split()).lower())
     if term:
-        query = query.where(or_(Address.search.like(f"%{term}%", escape="\\"),
-                                Resident.search.like(f"% {term}%", escape="\\")))
-    # The count keeps the joins and filters but not the per-row columns (tenants, flags).
-    total = db.session.scalar(query.with_only_columns(func.count(H.id)).order_by(None))
-    rows = db.session.execute(query.order_by(Address.community, Address.street, Address.building, Address.unit,
-                                             Address.room, H.id)
-                              .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
-    items = [{"household": row[0], "tenants": row[1], "flags": [n for n in FLAG_NAMES if getattr(row, n)]}
-             for row in rows]
-    return items, total
+        filters.append(or_(Address.search.like(f"%{term}%", escape="\\"),
+                           Resident.search.like(f"% {term}%", escape="\\")))
+    matching = household_scope(user, select(H.id)).where(*filters)
+    if term:
+        matching = matching.join(H.address).outerjoin(H.landlord)
+    # The count reads the households alone unless the term needs the joins (every household has
+    # an address; the landlord's is an outer join): the joins would cost a look-up per household.
+    total = db.session.scalar(matching.with_only_columns(func.count(H.id)))
+    # The page's ids first (sorted by address), then their columns: the landlord and the flags are
+    # read for the 50 households shown, not for every household before the sort.
+    page_ids = ((matching if term else matching.join(H.address)).order_by(*_ADDRESS_PARTS, H.id)
+                .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
+    columns = (H.id, H.grid_id, Resident.name, Resident.doc_number, H.rooms, H.use, H.lease_start, H.lease_end,
+               H.last_inspected_on, H.open_tenants, *_flag_columns(flags), *_ADDRESS_PARTS)
+    rows = db.session.execute(select(*columns).join(H.address).outerjoin(H.landlord)
+                              .where(H.id.in_(page_ids)).order_by(*_ADDRESS_PARTS, H.id))
+    flag_end = 10 + len(FLAG_NAMES)
+    # The address label as Address.label builds it: the parts that are set, separated by spaces.
+    return [HouseholdLine(row[0], row[1], " ".join(part for part in row[flag_end:] if part), *row[2:9], row[9] or 0,
+                          [name for name, on in zip(FLAG_NAMES, row[10:flag_end]) if on])
+            for row in rows], total
 
 
 def compliance_reports(user, today: date | None = None) -> tuple[list[dict], list[dict]]:

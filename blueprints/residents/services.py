@@ -1,4 +1,6 @@
 """The residents ledger's work: create and update, active search, audited reveal."""
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -8,6 +10,8 @@ from blueprints.residents import people
 from blueprints.residents.people import LedgerError
 from extensions import db
 from models import Address, Resident, audit
+from models.people import NAME_SUFFIX, SEARCH_KEY, ResidentSearchKey
+from models.places import AddressSearchKey, prefix_range
 
 SEARCH_LIMIT = 30  # a phone screen or two; refine the query for more
 
@@ -80,30 +84,67 @@ def normalise_query(q: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", q or "").split()).lower()[:40]
 
 
-def search_residents(user, q: str | None, *, limit: int = SEARCH_LIMIT) -> list[Resident]:
-    """Residents the user may see matching `q`, by name, pinyin, initials, number tail, phone, address.
+def _search(user, query, term: str):
+    """`query` (over residents, addresses outer-joined) limited to what the user may see and to the
+    matches of `term`, ordered: by name when searching, newest first otherwise.
 
-    One query whatever the data size: prepared columns matched with LIKE (`' key%'` on the start of
-    any search key), the address joined in the same statement. The matches are a UNION ALL of id
-    lists, each read from a narrow index or table (the (station, search) index, the addresses'
-    search column, the name), instead of an OR that joins every resident to its address first.
+    A term matches the start of any key of a resident's search column (full pinyin, initials, the
+    name, number tails, phone), anywhere in the name when it is Chinese, or anywhere in the
+    address: each is one prefix range on a search-key table's primary key (ResidentSearchKey: keys
+    and name suffixes; AddressSearchKey: address suffixes), gathered as a UNION ALL of ids, instead
+    of a LIKE over every resident and address of the station.
     """
-    term = normalise_query(q)
-    query = select(Resident).outerjoin(Resident.address).options(contains_eager(Resident.address))
     query = people.resident_scope(user, query)
-    if term:
-        escaped = people.like_escape(term)
-        matching_addresses = select(Address.id).where(Address.search.like(f"%{escaped}%", escape="\\"))
-        parts = [select(Resident.id).where(Resident.station_id == user.station_id,
-                                           Resident.search.like(f"% {escaped}%", escape="\\")),
-                 select(Resident.id).where(Resident.address_id.in_(matching_addresses))]
-        if not term.isascii():
-            parts.append(select(Resident.id).where(Resident.station_id == user.station_id,
-                                                   Resident.name.like(f"%{escaped}%", escape="\\")))
-        query = query.where(Resident.id.in_(union_all(*parts))).order_by(Resident.name, Resident.id)
-    else:
-        query = query.order_by(Resident.created_at.desc(), Resident.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    if not term:
+        return query.order_by(Resident.created_at.desc(), Resident.id.desc())
+    keys, address_keys = ResidentSearchKey, AddressSearchKey
+    # A Chinese term matches the name anywhere (its suffixes); every other key is ASCII.
+    field = SEARCH_KEY if term.isascii() else NAME_SUFFIX
+    by_key = select(keys.resident_id).where(keys.station_id == user.station_id, keys.field == field,
+                                            prefix_range(keys.key, term))
+    by_address = select(Resident.id).where(Resident.address_id.in_(
+        select(address_keys.address_id).where(address_keys.station_id == user.station_id,
+                                              prefix_range(address_keys.key, term))))
+    return query.where(Resident.id.in_(union_all(by_key, by_address))).order_by(Resident.name, Resident.id)
+
+
+def search_residents(user, q: str | None, *, limit: int = SEARCH_LIMIT) -> list[Resident]:
+    """Residents the user may see matching `q`, by name, pinyin, initials, number tail, phone, address
+    (see _search), with their address: one statement whatever the data size."""
+    query = select(Resident).outerjoin(Resident.address).options(contains_eager(Resident.address))
+    return list(db.session.scalars(_search(user, query, normalise_query(q)).limit(limit)))
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One line of the residents search: the columns the list shows, not a whole Resident."""
+
+    id: int
+    name: str
+    tags: str
+    doc_number: str
+    phone: str | None
+    category: str
+    address_label: str | None
+
+    @property
+    def tag_list(self) -> list[str]:
+        return (self.tags or "").split()
+
+
+_ADDRESS_PARTS = (Address.community, Address.street, Address.building, Address.unit, Address.room)
+
+
+def search_rows(user, q: str | None, *, limit: int = SEARCH_LIMIT) -> list[ResultRow]:
+    """The residents search page's lines: search_residents' matches, read as plain columns."""
+    query = (select(Resident.id, Resident.name, Resident.tags, Resident.doc_number, Resident.phone,
+                    Resident.category, Address.id.label("address_id"), *_ADDRESS_PARTS)
+             .outerjoin(Resident.address))
+    rows = db.session.execute(_search(user, query, normalise_query(q)).limit(limit))
+    # The label as Address.label builds it: the parts that are set, separated by spaces.
+    return [ResultRow(row[0], row[1], row[2], row[3], row[4], row[5],
+                      " ".join(part for part in row[7:] if part) if row[6] is not None else None)
+            for row in rows]
 
 
 def reveal_id_number(user, resident: Resident, reason: str) -> str:
