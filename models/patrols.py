@@ -1,7 +1,9 @@
 """Patrol points (必到点) and check-ins."""
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Time
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Time, case, delete, event, func, \
+    insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -73,3 +75,114 @@ class CheckIn(db.Model):
     @property
     def flag_list(self) -> list[str]:
         return [f for f in self.flags.split(",") if f]
+
+
+class PatrolDayTotal(db.Model):
+    """What one officer's check-ins at one point add up to on one local day, kept on write.
+
+    The compliance report reads these (officers x points x days) instead of every check-in. Each
+    CheckIn written through the ORM unit of work adds itself here in the same flush (and
+    transaction, and savepoint) by the mapper events below; an ORM update or delete of a check-in
+    moves its counts. Core INSERT/UPDATE/DELETE on check_ins (and the ORM's bulk statements) bypass
+    the events: whoever does that (the demo seeder) calls rebuild_day_totals afterwards. point_id 0 stands for "no point" (a free check-in), so the key
+    has no NULL and one upsert serves both cases; it is therefore not a foreign key.
+    """
+
+    __tablename__ = "patrol_day_totals"
+    # The key runs (station, officer, point, day): the report asks for its officers x the station's
+    # points over a day range, and reads each pair's days as one contiguous run, already in GROUP BY
+    # order (no sort). On SQLite the table is WITHOUT ROWID: the rows live in that key's B-tree.
+    __table_args__ = {"sqlite_with_rowid": False}
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    point_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: no point
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Check-ins that satisfy the point (in its window, or it has none), not capped: the report caps
+    # per day with the point's current required_per_day.
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    outside_window: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    check_ins: Mapped[int] = mapped_column(Integer, default=0)
+
+
+_KEY = ("station_id", "officer_id", "point_id", "local_day")
+_COUNTS = ("done", "outside_window", "flagged", "check_ins")
+_SOURCE = ("station_id", "local_day", "officer_id", "point_id", "in_window", "flags")
+
+
+def _contribution(values: dict) -> dict:
+    """The totals row key and counts one check-in (given its _SOURCE values) adds."""
+    late = values["in_window"] is False
+    return {"station_id": values["station_id"], "local_day": values["local_day"],
+            "officer_id": values["officer_id"], "point_id": values["point_id"] or 0,
+            "done": 0 if late else 1, "outside_window": 1 if late else 0,
+            "flagged": 1 if values["flags"] else 0, "check_ins": 1}
+
+
+def _add(connection, row: dict) -> None:
+    """Add a check-in's counts to its day row: one atomic INSERT .. ON CONFLICT DO UPDATE, so
+    concurrent check-ins of the same officer, point and day each count once (SQLite, PostgreSQL)."""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name]
+    table = PatrolDayTotal.__table__
+    statement = dialect.insert(table).values(row)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in _KEY],
+        set_={name: table.c[name] + statement.excluded[name] for name in _COUNTS}))
+
+
+def _subtract(connection, row: dict) -> None:
+    """Take a check-in's counts off its day row (and drop the row when no check-in is left)."""
+    table = PatrolDayTotal.__table__
+    where = [table.c[name] == row[name] for name in _KEY]
+    connection.execute(update(table).where(*where).values(
+        {name: table.c[name] - row[name] for name in _COUNTS}))
+    connection.execute(delete(table).where(*where, table.c.check_ins <= 0))
+
+
+@event.listens_for(CheckIn, "after_insert")
+def _check_in_inserted(mapper, connection, target: CheckIn) -> None:
+    _add(connection, _contribution({name: getattr(target, name) for name in _SOURCE}))
+
+
+def _stored(connection, check_in_id: int) -> dict:
+    """The counted columns of a check-in as the database holds them (before this flush changes them)."""
+    c = CheckIn.__table__.c
+    return dict(connection.execute(select(*(c[name] for name in _SOURCE)).where(c.id == check_in_id))
+                .mappings().one())
+
+
+@event.listens_for(CheckIn, "before_update")
+def _check_in_updating(mapper, connection, target: CheckIn) -> None:
+    # The old values are read from the row itself: after a commit the object's attributes are
+    # expired, and setting one then leaves no old value in its history.
+    state = inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in _SOURCE):
+        _subtract(connection, _contribution(_stored(connection, target.id)))
+        _add(connection, _contribution({name: getattr(target, name) for name in _SOURCE}))
+
+
+@event.listens_for(CheckIn, "before_delete")
+def _check_in_deleting(mapper, connection, target: CheckIn) -> None:
+    _subtract(connection, _contribution(_stored(connection, target.id)))
+
+
+def day_totals_select(station_id: int | None = None):
+    """The totals recounted from check_ins (GROUP BY station, officer, point, day), as a SELECT of
+    the table's columns in order: the seeder's rebuild and the tests' recount."""
+    c = CheckIn.__table__.c
+    point = func.coalesce(c.point_id, 0)
+    late = c.in_window.is_(False)
+    query = (select(c.station_id, c.officer_id, point.label("point_id"), c.local_day,
+                    func.sum(case((late, 0), else_=1)).label("done"),
+                    func.sum(case((late, 1), else_=0)).label("outside_window"),
+                    func.sum(case((c.flags != "", 1), else_=0)).label("flagged"),
+                    func.count().label("check_ins"))
+             .group_by(c.station_id, c.officer_id, point, c.local_day))
+    return query if station_id is None else query.where(c.station_id == station_id)
+
+
+def rebuild_day_totals(connection, station_id: int) -> None:
+    """Recount a station's day totals from its check-ins (after Core INSERTs that skip the events)."""
+    table = PatrolDayTotal.__table__
+    connection.execute(delete(table).where(table.c.station_id == station_id))
+    connection.execute(insert(table).from_select([*_KEY, *_COUNTS], day_totals_select(station_id)))

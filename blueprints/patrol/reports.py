@@ -1,23 +1,23 @@
 """The compliance report: required vs done per officer, grid and local day, and its Excel export.
 
-Aggregated in SQL (GROUP BY officer, point, local_day over the stored local day), assembled in
-Python: the number of queries and of rows read depends on officers x points x days, never on the
-number of check-ins.
+Read from patrol_day_totals (one row per station, local day, officer and point, kept on write with
+each check-in), assembled in Python: the number of queries and of rows read depends on officers x
+points x days, never on the number of check-ins.
 """
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
 
-from blueprints.patrol.services import done_counts
 from extensions import db
-from models import CheckIn, Grid, PatrolPoint, User, audit
+from models import Grid, PatrolPoint, User, audit, user_grids
+from models.patrols import PatrolDayTotal
 from models.users import COMMUNITY
 
 MAX_DAYS = 366
@@ -41,12 +41,18 @@ class Tally:
     def rate(self) -> float | None:
         return None if not self.required else self.done / self.required
 
+    @property
+    def percent(self) -> str:
+        """The page's compliance cell: what `'%d%%'|format((rate * 100)|round|int)` printed."""
+        rate = self.rate
+        return "—" if rate is None else "%d%%" % int(round(rate * 100, 0))
+
 
 @dataclass
 class ReportRow:
     day: date | None
-    officer: User
-    grid: Grid
+    officer: "Officer"
+    grid: "GridRow"
     tally: Tally = field(default_factory=Tally)
 
 
@@ -56,7 +62,7 @@ class Report:
     end: date
     daily: list[ReportRow]
     by_officer: list[ReportRow]
-    by_grid: list[tuple[Grid, Tally]]
+    by_grid: list[tuple["GridRow", Tally]]  # by grid code
     daily_count: int = 0  # rows of the day-by-day table (also when `daily` was not built)
 
 
@@ -64,28 +70,62 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
+@dataclass(slots=True)
+class Officer:
+    """What the report shows of a community officer (read as columns, not User objects)."""
+
+    id: int
+    name: str
+    badge_no: str | None
+    grids: list = field(default_factory=list)  # GridRow, by code
+
+
+class GridRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+
+
 def _officers_and_points(station_id: int):
-    grids = {g.id: g for g in db.session.scalars(select(Grid).where(Grid.station_id == station_id))}
-    points = list(db.session.scalars(select(PatrolPoint).where(PatrolPoint.station_id == station_id)))
+    """The station's points and its active community officers with their grids: two statements of
+    plain columns, no ORM objects."""
+    points = db.session.execute(select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.required_per_day,
+                                       PatrolPoint.active).where(PatrolPoint.station_id == station_id)).all()
     point_grid = {p.id: p.grid_id for p in points}
     required = {p.id: p.required_per_day for p in points if p.active and p.required_per_day > 0}
-    officers = [o for o in db.session.scalars(
-        select(User).options(selectinload(User.grids))
-        .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True)).order_by(User.name))]
+    officers: dict[int, Officer] = {}
+    grids: dict[int, GridRow] = {}
+    for officer_id, name, badge_no, grid_id, code, grid_name in db.session.execute(
+            select(User.id, User.name, User.badge_no, Grid.id, Grid.code, Grid.name)
+            .join(user_grids, user_grids.c.user_id == User.id)
+            .join(Grid, (Grid.id == user_grids.c.grid_id) & (Grid.station_id == station_id))
+            .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True))
+            .order_by(User.name, User.id, Grid.code)):
+        officer = officers.get(officer_id)
+        if officer is None:
+            officer = officers[officer_id] = Officer(officer_id, name, badge_no)
+        grid = grids.get(grid_id)
+        if grid is None:
+            grid = grids[grid_id] = GridRow(grid_id, code, grid_name)
+        officer.grids.append(grid)
     required_by_grid = defaultdict(int)
     for point_id, n in required.items():
         required_by_grid[point_grid[point_id]] += n
-    return grids, point_grid, required, officers, required_by_grid
+    return point_grid, required, list(officers.values()), required_by_grid
 
 
-def _per_point_day(station_id: int, start: date, end: date):
-    """Check-in counts per officer, point and local day (the day's done count is capped per point)."""
-    done, outside = done_counts()
-    flagged = func.sum(case((CheckIn.flags != "", 1), else_=0))
-    return (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
-                   outside.label("outside"), flagged.label("flagged"), func.count().label("n"))
-            .where(CheckIn.station_id == station_id, CheckIn.local_day >= start, CheckIn.local_day <= end)
-            .group_by(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day))
+def _pairs(officers, point_grid):
+    """The kept totals' rows the report needs: its officers x the station's points and 0 (no point).
+    Rows of other officers (leaders, inactive ones) would be read and thrown away."""
+    t = PatrolDayTotal
+    return (t.officer_id.in_([o.id for o in officers]), t.point_id.in_([0, *point_grid]))
+
+
+def _per_point_day(station_id: int, start: date, end: date, pairs):
+    """Check-in counts per officer, point and local day (point_id 0: no point), from the kept totals."""
+    t = PatrolDayTotal
+    return (select(t.officer_id, t.point_id, t.local_day, t.done, t.outside_window, t.flagged, t.check_ins)
+            .where(t.station_id == station_id, *pairs, t.local_day >= start, t.local_day <= end))
 
 
 def compliance(station_id: int, start: date, end: date, grid_id: int | None = None, daily: bool = True) -> Report:
@@ -95,11 +135,12 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
     still says how many there are): the totals per officer and per grid come from one query that
     caps each day's done count per point in SQL and sums per officer and point.
     """
-    grids, point_grid, required, officers, required_by_grid = _officers_and_points(station_id)
+    point_grid, required, officers, required_by_grid = _officers_and_points(station_id)
     days = days_between(start, end)
+    pairs = _pairs(officers, point_grid)
     if not daily:
-        return _totals(station_id, start, end, grid_id, grids, point_grid, officers, required_by_grid, days)
-    counts = db.session.execute(_per_point_day(station_id, start, end)).all()
+        return _totals(station_id, start, end, grid_id, pairs, point_grid, officers, required_by_grid, days)
+    counts = db.session.execute(_per_point_day(station_id, start, end, pairs)).all()
     seen = defaultdict(Tally)  # (officer, grid or None, day) -> counts from check-ins
     for officer_id, point_id, day, n_done, n_outside, n_flagged, n_all in counts:
         tally = seen[(officer_id, point_grid.get(point_id), day)]
@@ -121,42 +162,57 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
                     tally.add(seen.get((officer.id, None, day), Tally()))
                 daily_rows.append(ReportRow(day, officer, grid, tally))
                 total.tally.add(tally)
-                by_grid.setdefault(grid.id, (grids[grid.id], Tally()))[1].add(tally)
+                by_grid.setdefault(grid.id, (grid, Tally()))[1].add(tally)
     daily_rows.sort(key=lambda row: (row.day, row.grid.code, row.officer.name))
     return Report(start, end, daily_rows, list(by_officer.values()),
                   sorted(by_grid.values(), key=lambda item: item[0].code), len(daily_rows))
 
 
-def _totals(station_id, start, end, grid_id, grids, point_grid, officers, required_by_grid, days) -> Report:
+def _totals_query(station_id: int, start: date, end: date, pairs):
+    """Per officer and point over the range: done capped per day at the point's required count (0 for
+    an inactive point or none), outside the window, flagged, all check-ins."""
+    t, cap = PatrolDayTotal, PatrolPoint.required_per_day
+    capped = case((PatrolPoint.active.is_(True) & (cap > 0), case((t.done > cap, cap), else_=t.done)), else_=0)
+    return (select(t.officer_id, t.point_id, func.sum(capped), func.sum(t.outside_window), func.sum(t.flagged),
+                   func.sum(t.check_ins))
+            .outerjoin(PatrolPoint, PatrolPoint.id == t.point_id)
+            .where(t.station_id == station_id, *pairs, t.local_day >= start, t.local_day <= end)
+            .group_by(t.officer_id, t.point_id))
+
+
+def _totals(station_id, start, end, grid_id, pairs, point_grid, officers, required_by_grid, days) -> Report:
     """The same totals as the day-by-day path, summed in SQL per officer and point (one row each)."""
-    per_day = _per_point_day(station_id, start, end).subquery()
-    cap = PatrolPoint.required_per_day
-    capped = case((PatrolPoint.active.is_(True) & (cap > 0),
-                   case((per_day.c.done > cap, cap), else_=per_day.c.done)), else_=0)
-    rows = db.session.execute(
-        select(per_day.c.officer_id, per_day.c.point_id, func.sum(capped), func.sum(per_day.c.outside),
-               func.sum(per_day.c.flagged), func.sum(per_day.c.n))
-        .select_from(per_day.outerjoin(PatrolPoint, PatrolPoint.id == per_day.c.point_id))
-        .group_by(per_day.c.officer_id, per_day.c.point_id)).all()
-    seen = defaultdict(Tally)  # (officer, grid or None) -> counts over the range
-    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
-        tally = seen[(officer_id, point_grid.get(point_id))]
-        tally.done += int(n_done or 0)
-        tally.outside_window += int(n_outside or 0)
-        tally.flagged += int(n_flagged or 0)
-        tally.check_ins += int(n_all or 0)
-    n_rows, by_officer, by_grid = 0, [], {}
+    seen = {}  # (officer, grid or None) -> [done, outside window, flagged, check-ins] over the range
+    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in db.session.execute(
+            _totals_query(station_id, start, end, pairs)):
+        key = (officer_id, point_grid.get(point_id))
+        counts = seen.get(key)
+        if counts is None:
+            seen[key] = [n_done or 0, n_outside or 0, n_flagged or 0, n_all or 0]
+        else:
+            counts[0] += n_done or 0
+            counts[1] += n_outside or 0
+            counts[2] += n_flagged or 0
+            counts[3] += n_all or 0
+    none = (0, 0, 0, 0)
+    n_days, by_officer, by_grid = len(days), [], {}
     for officer in officers:
         officer_grids = [g for g in officer.grids if grid_id in (None, g.id)]
         for index, grid in enumerate(officer_grids):
-            tally = Tally(required=required_by_grid[grid.id] * len(days))
-            tally.add(seen.get((officer.id, grid.id), Tally()))
+            done, outside, flagged, n_all = seen.get((officer.id, grid.id), none)
             if index == 0:  # check-ins without a point count once, in the officer's first grid
-                tally.add(seen.get((officer.id, None), Tally()))
+                free = seen.get((officer.id, None), none)
+                done, outside, flagged, n_all = done + free[0], outside + free[1], flagged + free[2], n_all + free[3]
+            tally = Tally(required_by_grid[grid.id] * n_days, int(done), int(outside), int(flagged), int(n_all))
             by_officer.append(ReportRow(None, officer, grid, tally))
-            by_grid.setdefault(grid.id, (grids[grid.id], Tally()))[1].add(tally)
-            n_rows += len(days)
-    return Report(start, end, [], by_officer, sorted(by_grid.values(), key=lambda item: item[0].code), n_rows)
+            total = by_grid.get(grid.id)
+            if total is None:
+                by_grid[grid.id] = (grid, Tally(tally.required, tally.done, tally.outside_window, tally.flagged,
+                                                tally.check_ins))
+            else:
+                total[1].add(tally)
+    return Report(start, end, [], by_officer, sorted(by_grid.values(), key=lambda item: item[0].code),
+                  len(by_officer) * n_days)
 
 
 def _percent(tally: Tally) -> str:

@@ -5,10 +5,13 @@ from datetime import datetime
 from flask import abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from blueprints.home.services import LOCAL_TZ
 from blueprints.patrol import bp, reports, services
 from blueprints.patrol.forms import PatrolPointForm, ReportForm
+from extensions import db
+from models import Grid
 from models.users import CASE, COMMAND, COMMUNITY, LEADER
 from web import render, requires, see_other
 
@@ -16,7 +19,9 @@ MANAGE_ROLES = (COMMAND, LEADER)
 
 
 def _grid_choices():
-    return [(g.id, g.name) for g in services.station_grids(current_user.station_id)]
+    """(id, name) of the station's grids by code, read as columns."""
+    return [tuple(row) for row in db.session.execute(
+        select(Grid.id, Grid.name).where(Grid.station_id == current_user.station_id).order_by(Grid.code))]
 
 
 def _point_or_404(point_id: int):
