@@ -3,12 +3,10 @@ number of aggregated queries each, whatever the number of visits."""
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
 
 from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, register
-from blueprints.visits import subjects
 from extensions import db
-from models import FollowUp, RentalHousehold, Visit
+from models import Address, FollowUp, Place, RentalHousehold, Resident, User, Visit
 from models.visits import NO_ONE_HOME, VISITED_OUTCOMES
 
 LAYER_LIMIT = 500
@@ -25,7 +23,9 @@ def _overdue(today):
 
 
 def version(today):
-    return [select(func.max(Visit.id)).where(Visit.station_id == today.user.station_id).scalar_subquery(),
+    # Today's visits only (what the screen shows): a range of the (station, recorded_at) index, where
+    # max(id) over the whole station read every visit's index entry (~1.3 ms at station scale).
+    return [select(func.max(Visit.id)).where(*_today(today)).scalar_subquery(),
             select(func.count(FollowUp.id)).where(*_overdue(today)).scalar_subquery()]
 
 
@@ -38,29 +38,50 @@ def counts(today):
 
 
 def _visits_today(today, limit):
-    return list(db.session.scalars(
-        select(Visit).options(joinedload(Visit.officer), joinedload(Visit.resident), joinedload(Visit.place),
-                              joinedload(Visit.household).joinedload(RentalHousehold.address))
-        .where(*_today(today)).order_by(Visit.recorded_at.desc(), Visit.id.desc()).limit(limit)))
+    """Today's visits, newest first, as columns (no ORM objects): id, position, outcome, times, via,
+    the officer's name and the subject's label (blueprints.visits.subjects.subject_label's rules)."""
+    address = (Address.community, Address.street, Address.building, Address.unit, Address.room)
+    rows = db.session.execute(
+        select(Visit.id, Visit.lat, Visit.lon, Visit.outcome, Visit.received_at, Visit.recorded_at, Visit.via,
+               User.name, Visit.subject_type, Resident.name, Place.name, RentalHousehold.id, Address.id, *address)
+        .join(User, User.id == Visit.officer_id).outerjoin(Resident, Resident.id == Visit.resident_id)
+        .outerjoin(Place, Place.id == Visit.place_id).outerjoin(RentalHousehold, RentalHousehold.id == Visit.household_id)
+        .outerjoin(Address, Address.id == RentalHousehold.address_id)
+        .where(*_today(today)).order_by(Visit.recorded_at.desc(), Visit.id.desc()).limit(limit)).all()
+    visits = []
+    for (visit_id, lat, lon, outcome, received_at, recorded_at, via, officer, subject_type, resident, place,
+         household_id, address_id, *parts) in rows:
+        if subject_type == "resident":
+            subject = resident
+        elif subject_type == "household":
+            subject = (" ".join(p for p in parts if p) if address_id is not None else f"#{household_id}") \
+                if household_id is not None else None
+        else:
+            subject = place
+        visits.append((visit_id, lat, lon, outcome, received_at, recorded_at, via, officer,
+                       subject if subject is not None else "—"))
+    return visits
 
 
 def layers(today):
+    prefix = url_for("visits.show", visit_id=1)[:-1]
     markers = []
-    for v in _visits_today(today, LAYER_LIMIT):
-        if v.lat is None:
+    for visit_id, lat, lon, outcome, _received, _recorded, _via, officer, subject in _visits_today(today, LAYER_LIMIT):
+        if lat is None:
             continue
-        lat, lon = today.position(v.lat, v.lon)
-        markers.append({"lat": lat, "lon": lon, "alert": v.outcome == NO_ONE_HOME,
-                        "url": url_for("visits.show", visit_id=v.id),
-                        "label": f"{v.officer.name} · {subjects.subject_label(v.subject_type, getattr(v, v.subject_type))}"})
+        lat, lon = today.position(lat, lon)
+        markers.append({"lat": lat, "lon": lon, "alert": outcome == NO_ONE_HOME, "url": f"{prefix}{visit_id}",
+                        "label": f"{officer} · {subject}"})
     return [Layer("visits", _("Visits"), "#1b6e20", markers, 40)]
 
 
 def feed(today, limit):
-    return [FeedItem(v.received_at, _("Visit"),
-                     f"{subjects.subject_label(v.subject_type, getattr(v, v.subject_type))} · {_label(v.outcome)}",
-                     v.officer.name, url_for("visits.show", visit_id=v.id), recorded_at=v.recorded_at,
-                     synced=v.via == "sync") for v in _visits_today(today, limit)]
+    prefix, kind = url_for("visits.show", visit_id=1)[:-1], _("Visit")
+    labels = {outcome: _label(outcome) for outcome in ("met", "no_one_home", "refused")}
+    return [FeedItem(received_at, kind, f"{subject} · {labels.get(outcome, outcome)}", officer, f"{prefix}{visit_id}",
+                     recorded_at=recorded_at, synced=via == "sync")
+            for visit_id, _lat, _lon, outcome, received_at, recorded_at, via, officer, subject
+            in _visits_today(today, limit)]
 
 
 def _label(outcome: str) -> str:
