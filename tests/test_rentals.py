@@ -298,3 +298,166 @@ def test_registration_page_is_an_offline_field_form(auth, client, station):
     assert 'data-outbox="rental"' in body and 'hx-encoding="multipart/form-data"' in body
     assert 'name="client_id"' in body and 'name="recorded_at"' in body and 'name="tenants-0-name"' in body
     assert records.KINDS["rental"].page == "rentals.new" and "inspection" in records.KINDS
+
+
+# --- the household's summary of open tenancies and hazards, kept on write -------------------------
+
+def summary(household_id: int) -> tuple:
+    """The stored summary columns, read from the database (not the session's copy)."""
+    H = RentalHousehold
+    return tuple(db.session.execute(select(H.open_tenants, H.open_registration_delay, H.open_hazard_due)
+                                    .where(H.id == household_id)).one())
+
+
+def recount(household_id: int) -> tuple:
+    """The summary counted from the tenancies and hazards as they are now."""
+    from models.rentals import SUMMARY_COLUMNS, summary_values
+
+    values = summary_values(household_id)
+    return tuple(db.session.execute(select(*(values[name] for name in SUMMARY_COLUMNS))).one())
+
+
+def test_summary_follows_registration_tenants_move_outs_and_hazards(auth, client, station):
+    """Right after each write (registration, a tenant added, a move-out, an inspection with a hazard,
+    its follow-up, a deleted tenancy, a tenancy moved to another household) the household's open
+    tenants, their largest registration delay and its earliest open hazard are the recount."""
+    auth.login("demo-officer")
+    assert register(auth, station).status_code == 303
+    household = db.session.scalars(select(RentalHousehold)).one()
+    assert summary(household.id) == recount(household.id) == (2, 4, None)
+
+    response = auth.post(f"/rentals/{household.id}/tenancies", data={
+        "tenant-name": "李四", "tenant-doc_type": "resident", "tenant-doc_number": id_number(31),
+        "tenant-move_in": (TODAY - timedelta(days=1)).isoformat()})
+    assert response.status_code == 303
+    assert summary(household.id) == recount(household.id) == (3, 4, None)
+
+    late = db.session.scalars(select(Tenancy).where(Tenancy.registration_delay_days == 4)).one()
+    assert auth.post(f"/rentals/tenancies/{late.id}/move-out", data={"move_out": TODAY.isoformat()}).status_code == 303
+    assert summary(household.id) == recount(household.id) == (2, 2, None)
+
+    due = TODAY + timedelta(days=7)
+    assert auth.post("/rentals/inspections", data=inspection_data(household)).status_code == 303
+    assert summary(household.id) == recount(household.id) == (2, 2, due)
+    hazard = db.session.scalars(select(Hazard)).one()
+    assert auth.post(f"/rentals/hazards/{hazard.id}/resolve", data={"note": "已整改"}).status_code == 303
+    assert summary(household.id) == recount(household.id) == (2, 2, None)
+
+    other = factories.make_household(station.station, station.grid_a)
+    moved = db.session.scalars(select(Tenancy).where(Tenancy.move_out.is_(None)).order_by(Tenancy.id)).first()
+    moved.household_id = other.id
+    db.session.commit()
+    assert summary(household.id) == recount(household.id) == (1, 1, None)  # 李四: a day late
+    assert summary(other.id) == recount(other.id) == (1, 2, None)  # 单伟
+    db.session.delete(moved)
+    db.session.commit()
+    assert summary(other.id) == recount(other.id) == (0, None, None)
+
+
+def test_session_copy_of_a_household_sees_its_new_summary(app, station):
+    """A household loaded in the session re-reads its summary after a tenancy is flushed."""
+    household = factories.make_household(station.station, station.grid_a)
+    tenant = factories.make_resident(station.station)
+    assert household.open_tenants == 0
+    db.session.add(Tenancy(station_id=station.station.id, household_id=household.id, resident_id=tenant.id,
+                           move_in=TODAY, registered_on=TODAY, registration_delay_days=5))
+    db.session.flush()
+    assert (household.open_tenants, household.open_registration_delay) == (1, 5)
+    db.session.rollback()
+
+
+def test_synced_registration_and_inspection_keep_the_summary(auth, client, station):
+    auth.login("demo-officer")
+    data = rental_data(station)
+    headers = {"X-Requested-With": "pingan-sync"}
+    item = {"client_id": data.pop("client_id"), "kind": "rental", "recorded_at": data.pop("recorded_at"), "data": data}
+    result = client.post("/api/sync", json={"device_id": "phone", "items": [item]}, headers=headers).get_json()
+    household_id = result["results"][0]["id"]
+    assert summary(household_id) == recount(household_id) == (2, 4, None)
+    household = db.session.get(RentalHousehold, household_id)
+    inspection = inspection_data(household)
+    item = {"client_id": inspection.pop("client_id"), "kind": "inspection",
+            "recorded_at": inspection.pop("recorded_at"), "data": inspection}
+    result = client.post("/api/sync", json={"device_id": "phone", "items": [item]}, headers=headers).get_json()
+    assert result["results"][0]["status"] == "created"
+    assert summary(household_id) == recount(household_id) == (2, 4, TODAY + timedelta(days=7))
+
+
+def test_seeded_households_have_their_summary(app):
+    """The demo seeder's Core inserts are followed by a recount of every household."""
+    import demo
+
+    demo.seed("small", 5)
+    ids = db.session.scalars(select(RentalHousehold.id)).all()
+    assert ids and all(summary(hid) == recount(hid) for hid in ids)
+    assert any(summary(hid)[0] for hid in ids) and any(summary(hid)[2] for hid in ids)
+
+
+def _flags_by_exists(today, rules):
+    """The rules as they were written before the summary columns (EXISTS over tenancies and
+    hazards per household): the oracle for the flags."""
+    from sqlalchemy import and_, exists, or_
+
+    from blueprints.rentals.ledger import H
+    from models.rentals import GROUP_RENTAL
+
+    last = func.coalesce(H.last_inspected_on, H.registered_on)
+    inspection_overdue = or_(
+        and_(H.use == GROUP_RENTAL, last < today - timedelta(days=rules.group_inspection_days)),
+        and_(H.use != GROUP_RENTAL, last < today - timedelta(days=rules.inspection_days)))
+    open_tenancy = exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None))
+    return {"inspection_overdue": inspection_overdue,
+            "lease_ended": and_(H.lease_end.is_not(None), H.lease_end < today, open_tenancy),
+            "late_registration": exists().where(Tenancy.household_id == H.id, Tenancy.move_out.is_(None),
+                                                Tenancy.registration_delay_days > rules.registration_days),
+            "hazard_overdue": exists().where(Hazard.household_id == H.id, Hazard.resolved_on.is_(None),
+                                             Hazard.due_on < today)}
+
+
+def test_flags_and_reports_match_the_rules_over_tenancies_and_hazards(app, station):
+    """The list's flags, a household's flags and the compliance report's counts are what the rules
+    give when evaluated over the tenancies and hazards themselves."""
+    from sqlalchemy import case
+
+    from blueprints.rentals import ledger
+
+    landlord = factories.make_resident(station.station, name="房东")
+    tenant = factories.make_resident(station.station, name="租客")
+    households = []
+    for n in range(12):
+        grid = station.grid_a if n % 2 else station.grid_b
+        household = factories.make_household(
+            station.station, grid, landlord=landlord if n % 3 else None,
+            officer=station.officer if n % 2 else station.officer_b, use="group" if n % 4 == 0 else "residential",
+            registered_on=TODAY - timedelta(days=20 * n), lease_end=TODAY - timedelta(days=3 - n))
+        households.append(household)
+        for k in range(n % 3):  # open, moved out, late or not
+            db.session.add(Tenancy(station_id=station.station.id, household_id=household.id, resident_id=tenant.id,
+                                   move_in=TODAY - timedelta(days=30), registered_on=TODAY,
+                                   move_out=TODAY - timedelta(days=1) if (n + k) % 4 == 0 else None,
+                                   registration_delay_days=(n * 2 + k) % 7))
+        if n % 2 == 0:
+            inspection = Inspection(station_id=station.station.id, household_id=household.id, inspected_on=TODAY)
+            db.session.add(inspection)
+            db.session.flush()
+            db.session.add(Hazard(station_id=station.station.id, household_id=household.id,
+                                  inspection_id=inspection.id, description="灭火器过期",
+                                  due_on=TODAY + timedelta(days=n - 5),
+                                  resolved_on=TODAY if n % 6 == 0 else None))
+    db.session.commit()
+    rules = ledger.Rules.from_config()
+    oracle = _flags_by_exists(TODAY, rules)
+    names = ledger.FLAG_NAMES
+    expected = {row[0]: [name for name, on in zip(names, row[1:]) if on] for row in db.session.execute(
+        select(ledger.H.id, *(case((oracle[name], 1), else_=0) for name in names)))}
+    assert any(expected.values()) and not all(expected.values())
+    lines, total = ledger.list_households(station.command, today=TODAY)
+    assert total == 12 and {line.id: line.flags for line in lines} == expected
+    assert all(ledger.household_flags(h, TODAY) == expected[h.id] for h in households)
+    overdue, total = ledger.list_households(station.command, today=TODAY, overdue_only=True)
+    assert {line.id for line in overdue} == {hid for hid, flags in expected.items() if flags} and total == len(overdue)
+    by_grid = {row["id"]: row for row in ledger.grid_report(station.command, TODAY)}
+    for grid in (station.grid_a, station.grid_b):
+        ids = {h.id for h in households if h.grid_id == grid.id}
+        for name in names:
+            assert by_grid[grid.id][name] == sum(name in expected[i] for i in ids), (grid.name, name)

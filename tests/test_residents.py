@@ -289,3 +289,172 @@ def test_a_refused_edit_shows_the_masks_again(auth, client, station):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert number not in body and masked in body
+
+
+# --- search keys: kept on write, and the same matches as the LIKE search they replace ----------
+
+def stored_keys(resident_id: int) -> set:
+    from models.people import ResidentSearchKey
+
+    return set(db.session.execute(select(ResidentSearchKey.field, ResidentSearchKey.key)
+                                  .where(ResidentSearchKey.resident_id == resident_id)).tuples())
+
+
+def expected_keys(resident) -> set:
+    from models.people import resident_key_rows
+
+    return {(row["field"], row["key"])
+            for row in resident_key_rows(resident.id, resident.station_id, resident.name, resident.search)}
+
+
+def stored_address_keys(address_id: int) -> set:
+    from models.places import AddressSearchKey
+
+    return set(db.session.scalars(select(AddressSearchKey.key).where(AddressSearchKey.address_id == address_id)))
+
+
+def found(client, q: str) -> str:
+    return client.get("/residents/", query_string={"q": q}, headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+def test_search_keys_follow_create_edit_and_delete(auth, client, station):
+    """The key rows are the resident's search keys and name suffixes right after each write; a
+    changed name or number is found by its new keys only; a deleted person leaves no key."""
+    auth.login("demo-officer")
+    number = id_number(77)
+    assert add(auth, station, doc_number=number).status_code == 303
+    resident = db.session.scalars(select(Resident)).one()
+    keys = stored_keys(resident.id)
+    assert keys == expected_keys(resident)
+    assert {("k", "zxm"), ("k", "zengxiaoming"), ("k", number[-4:].lower()), ("k", "5678"),
+            ("n", "曾小明"), ("n", "小明"), ("n", "明")} <= keys
+    assert stored_address_keys(resident.address_id) == {resident.address.search[i:] for i in
+                                                        range(len(resident.address.search))}
+    assert f'id="resident-{resident.id}"' in found(client, number[-4:])
+
+    new_number = id_number(78)
+    data = resident_data(grid_id=station.grid_a.id, name="单伟", doc_number=new_number, phone="139 0000 1111")
+    assert auth.post(f"/residents/{resident.id}", data=data).status_code == 303
+    db.session.refresh(resident)
+    assert stored_keys(resident.id) == expected_keys(resident)
+    assert ("k", "shanwei") in stored_keys(resident.id) and ("k", "zxm") not in stored_keys(resident.id)
+    assert f'id="resident-{resident.id}"' in found(client, "sw")
+    assert f'id="resident-{resident.id}"' in found(client, "1111")
+    assert "resident-" not in found(client, "zxm") and "resident-" not in found(client, number[-4:])
+
+    address = resident.address
+    db.session.delete(resident)
+    db.session.commit()
+    assert stored_keys(resident.id) == set()
+    db.session.delete(address)
+    db.session.commit()
+    assert stored_address_keys(address.id) == set()
+
+
+def test_imported_residents_have_their_search_keys(auth, client, station):
+    auth.login("demo-leader")
+    assert _import(auth, CLEAN).status_code == 200
+    people = db.session.scalars(select(Resident)).all()
+    assert len(people) == 2 and all(stored_keys(p.id) == expected_keys(p) for p in people)
+    zhang = next(p for p in people if p.name == "张三")
+    assert stored_address_keys(zhang.address_id)
+    assert f'id="resident-{zhang.id}"' in found(client, "zs")
+    assert f'id="resident-{zhang.id}"' in found(client, "三")
+
+
+def test_a_phone_added_by_a_rental_registration_is_searchable(auth, client, station):
+    """A tenant already on file without a phone gets the phone given at registration, and its keys."""
+    tenant = factories.make_resident(station.station, factories.make_address(station.station, station.grid_a),
+                                     name="曾小明", doc_number=id_number(21))
+    assert ("k", "5678") not in stored_keys(tenant.id)
+    auth.login("demo-officer")
+    from tests.test_rentals import register
+
+    assert register(auth, station).status_code == 303
+    db.session.refresh(tenant)
+    assert tenant.phone == "+8613912345678"
+    assert stored_keys(tenant.id) == expected_keys(tenant) and ("k", "5678") in stored_keys(tenant.id)
+    assert f'id="resident-{tenant.id}"' in found(client, "5678")
+
+
+def test_seeded_residents_and_addresses_have_their_keys(app):
+    """The demo seeder's Core inserts write the same keys as the mapper events would."""
+    import demo
+    from models import Address
+    from models.places import address_key_rows
+
+    demo.seed("small", 5)
+    residents = db.session.scalars(select(Resident)).all()
+    assert residents and all(stored_keys(r.id) == expected_keys(r) for r in residents)
+    addresses = db.session.scalars(select(Address)).all()
+    assert all(stored_address_keys(a.id) == {row["key"] for row in address_key_rows(a.id, a.station_id, a.search)}
+               for a in addresses)
+
+
+def _like_search(user, q: str) -> list[int]:
+    """The search as it was before the key tables (LIKE over the search columns): the oracle."""
+    from sqlalchemy import union_all
+
+    from blueprints.residents import people
+    from blueprints.residents.services import SEARCH_LIMIT, normalise_query
+    from models import Address
+
+    term = normalise_query(q)
+    query = people.resident_scope(user, select(Resident.id).outerjoin(Resident.address))
+    escaped = people.like_escape(term)
+    parts = [select(Resident.id).where(Resident.station_id == user.station_id,
+                                       Resident.search.like(f"% {escaped}%", escape="\\")),
+             select(Resident.id).where(Resident.address_id.in_(
+                 select(Address.id).where(Address.search.like(f"%{escaped}%", escape="\\"))))]
+    if not term.isascii():
+        parts.append(select(Resident.id).where(Resident.station_id == user.station_id,
+                                               Resident.name.like(f"%{escaped}%", escape="\\")))
+    query = query.where(Resident.id.in_(union_all(*parts))).order_by(Resident.name, Resident.id)
+    return list(db.session.scalars(query.limit(SEARCH_LIMIT)))
+
+
+SEARCH_TERMS = ["zw", "ZW", "ｚｗ", "z", "zh", "zhang", "zhangwei", "ZhangWei", "zeng", "ceng", "zxm", "cxm", "xm",
+                "sw", "shanwei", "danwei", "oy", "ouyang", "oynn", "lmary", "limary", "mary", "johnsmith", "js",
+                "张", "张伟", "伟", "小明", "明", "欧阳", "阳娜", "李Mary", "李mary",
+                "解放路", "放路", "城东社区解", "1号楼", "101", "单元3", "-7", "5678", "0005", "x", "X", "%", "_", "\\",
+                "qqqq"]
+
+
+def test_search_matches_as_the_like_search_did(app, station):
+    """Pinyin initials, full pinyin, name (anywhere when Chinese), ID tail, phone, address fragment,
+    mixed case and full-width: the same people in the same order as the LIKE search, for an officer
+    (own grids) and for the command room (the station)."""
+    from blueprints.residents.services import search_residents
+
+    in_a = [factories.make_address(station.station, station.grid_a, street=f"解放路{n}号", room=f"10{n}")
+            for n in range(1, 4)]
+    in_b = factories.make_address(station.station, station.grid_b, community="城西社区", street="建设街7号",
+                                  unit="3单元")
+    names = ["张伟", "张伟", "周文", "曾小明", "单伟", "王小明", "欧阳娜娜", "李Mary", "John Smith", "赵薇", "张无忌",
+             "章文", "庄伟"]
+    for n, name in enumerate(names):
+        address = (in_a[n % 3] if n % 4 else in_b) if n != 5 else None
+        factories.make_resident(station.station, address, name=name, doc_number=id_number(500 + n),
+                                phone=f"+861391234{n:04d}" if n % 2 else None)
+    x_tail = next(id_number(n) for n in range(600, 700) if id_number(n).endswith("X"))
+    factories.make_resident(station.station, in_b, name="张小五", doc_number=x_tail)
+    hits = 0
+    for user in (station.officer, station.command):
+        for q in SEARCH_TERMS:
+            expected = _like_search(user, q)
+            assert [r.id for r in search_residents(user, q)] == expected, (user.username, q)
+            hits += bool(expected)
+    assert hits >= 60  # the terms do find people: the comparison is not between empty lists
+
+
+def test_mask_phone_without_parsing_agrees_with_phonenumbers(app):
+    """The filter's shortcut for +86 numbers gives mask_phone's text, and defers where it might not."""
+    from blueprints.residents.routes import mask_phone_filter
+    from domain.phone import mask_phone
+
+    numbers = ["+8613812345678", "+8619912345678", "+8617012345678", "+8617912345678", "+8611234567890",
+               "+8612345678901", "+861012345678", "+862112345678", "+8675512345678", "+8657112345", "+86123456",
+               "+85291234567", "+14155550123", None, ""]
+    for number in numbers:
+        masked = mask_phone(number)
+        assert mask_phone_filter(number) == (masked[4:] if masked.startswith("+86 ") else masked), number
