@@ -1,8 +1,8 @@
 """Patrol points (必到点) and check-ins."""
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Time, case, delete, event, func, \
-    insert, inspect, select, update
+from sqlalchemy import (Boolean, Date, Float, ForeignKey, Index, Integer, String, Time, case, delete, event, func,
+                        insert, inspect, select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,8 +84,9 @@ class PatrolDayTotal(db.Model):
     CheckIn written through the ORM unit of work adds itself here in the same flush (and
     transaction, and savepoint) by the mapper events below; an ORM update or delete of a check-in
     moves its counts. Core INSERT/UPDATE/DELETE on check_ins (and the ORM's bulk statements) bypass
-    the events: whoever does that (the demo seeder) calls rebuild_day_totals afterwards. point_id 0 stands for "no point" (a free check-in), so the key
-    has no NULL and one upsert serves both cases; it is therefore not a foreign key.
+    the events: whoever does that (the demo seeder) calls rebuild_day_totals afterwards.
+    point_id 0 stands for "no point" (a free check-in), so the key has no NULL and one upsert
+    serves both cases; it is therefore not a foreign key.
     """
 
     __tablename__ = "patrol_day_totals"

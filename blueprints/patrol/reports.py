@@ -13,7 +13,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from extensions import db
 from models import Grid, PatrolPoint, User, audit, user_grids
@@ -86,21 +86,46 @@ class GridRow(NamedTuple):
     name: str
 
 
+# The report's statements, built once with bind parameters (building a Select and its cache key on
+# every request costs more than SQLite takes to run the small ones).
+_POINTS = select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.required_per_day, PatrolPoint.active).where(
+    PatrolPoint.station_id == bindparam("station_id"))
+_OFFICERS = (select(User.id, User.name, User.badge_no, Grid.id, Grid.code, Grid.name)
+             .join(user_grids, user_grids.c.user_id == User.id)
+             .join(Grid, (Grid.id == user_grids.c.grid_id) & (Grid.station_id == bindparam("station_id")))
+             .where(User.station_id == bindparam("station_id"), User.role == COMMUNITY, User.active.is_(True))
+             .order_by(User.name, User.id, Grid.code))
+_t = PatrolDayTotal
+# The kept rows the report needs: its officers x the station's points and 0 (no point) over the
+# range. The key's order (station, officer, point, day) makes each pair's days one run, in GROUP BY
+# order; rows of other officers (leaders, inactive ones) are not read.
+_RANGE = (_t.station_id == bindparam("station_id"), _t.officer_id.in_(bindparam("officer_ids", expanding=True)),
+          _t.point_id.in_(bindparam("point_ids", expanding=True)), _t.local_day >= bindparam("start"),
+          _t.local_day <= bindparam("end"))
+# Per officer, point and day (the day-by-day table and the export).
+_PER_DAY = select(_t.officer_id, _t.point_id, _t.local_day, _t.done, _t.outside_window, _t.flagged,
+                  _t.check_ins).where(*_RANGE)
+# Per officer and point over the range (the page): done capped per day at the point's required count
+# (0 for an inactive point or no point), outside the window, flagged, all check-ins.
+_cap = PatrolPoint.required_per_day
+_PER_PAIR = (select(_t.officer_id, _t.point_id,
+                    func.sum(case((PatrolPoint.active.is_(True) & (_cap > 0),
+                                   case((_t.done > _cap, _cap), else_=_t.done)), else_=0)),
+                    func.sum(_t.outside_window), func.sum(_t.flagged), func.sum(_t.check_ins))
+             .outerjoin(PatrolPoint, PatrolPoint.id == _t.point_id).where(*_RANGE)
+             .group_by(_t.officer_id, _t.point_id))
+
+
 def _officers_and_points(station_id: int):
     """The station's points and its active community officers with their grids: two statements of
     plain columns, no ORM objects."""
-    points = db.session.execute(select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.required_per_day,
-                                       PatrolPoint.active).where(PatrolPoint.station_id == station_id)).all()
+    points = db.session.execute(_POINTS, {"station_id": station_id}).all()
     point_grid = {p.id: p.grid_id for p in points}
     required = {p.id: p.required_per_day for p in points if p.active and p.required_per_day > 0}
     officers: dict[int, Officer] = {}
     grids: dict[int, GridRow] = {}
     for officer_id, name, badge_no, grid_id, code, grid_name in db.session.execute(
-            select(User.id, User.name, User.badge_no, Grid.id, Grid.code, Grid.name)
-            .join(user_grids, user_grids.c.user_id == User.id)
-            .join(Grid, (Grid.id == user_grids.c.grid_id) & (Grid.station_id == station_id))
-            .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True))
-            .order_by(User.name, User.id, Grid.code)):
+            _OFFICERS, {"station_id": station_id}):
         officer = officers.get(officer_id)
         if officer is None:
             officer = officers[officer_id] = Officer(officer_id, name, badge_no)
@@ -114,18 +139,10 @@ def _officers_and_points(station_id: int):
     return point_grid, required, list(officers.values()), required_by_grid
 
 
-def _pairs(officers, point_grid):
-    """The kept totals' rows the report needs: its officers x the station's points and 0 (no point).
-    Rows of other officers (leaders, inactive ones) would be read and thrown away."""
-    t = PatrolDayTotal
-    return (t.officer_id.in_([o.id for o in officers]), t.point_id.in_([0, *point_grid]))
-
-
-def _per_point_day(station_id: int, start: date, end: date, pairs):
-    """Check-in counts per officer, point and local day (point_id 0: no point), from the kept totals."""
-    t = PatrolDayTotal
-    return (select(t.officer_id, t.point_id, t.local_day, t.done, t.outside_window, t.flagged, t.check_ins)
-            .where(t.station_id == station_id, *pairs, t.local_day >= start, t.local_day <= end))
+def _range(station_id: int, start: date, end: date, officers, point_grid) -> dict:
+    """_RANGE's parameters."""
+    return {"station_id": station_id, "officer_ids": [o.id for o in officers], "point_ids": [0, *point_grid],
+            "start": start, "end": end}
 
 
 def compliance(station_id: int, start: date, end: date, grid_id: int | None = None, daily: bool = True) -> Report:
@@ -137,10 +154,10 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
     """
     point_grid, required, officers, required_by_grid = _officers_and_points(station_id)
     days = days_between(start, end)
-    pairs = _pairs(officers, point_grid)
+    params = _range(station_id, start, end, officers, point_grid)
     if not daily:
-        return _totals(station_id, start, end, grid_id, pairs, point_grid, officers, required_by_grid, days)
-    counts = db.session.execute(_per_point_day(station_id, start, end, pairs)).all()
+        return _totals(start, end, grid_id, params, point_grid, officers, required_by_grid, days)
+    counts = db.session.execute(_PER_DAY, params).all()
     seen = defaultdict(Tally)  # (officer, grid or None, day) -> counts from check-ins
     for officer_id, point_id, day, n_done, n_outside, n_flagged, n_all in counts:
         tally = seen[(officer_id, point_grid.get(point_id), day)]
@@ -168,23 +185,10 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
                   sorted(by_grid.values(), key=lambda item: item[0].code), len(daily_rows))
 
 
-def _totals_query(station_id: int, start: date, end: date, pairs):
-    """Per officer and point over the range: done capped per day at the point's required count (0 for
-    an inactive point or none), outside the window, flagged, all check-ins."""
-    t, cap = PatrolDayTotal, PatrolPoint.required_per_day
-    capped = case((PatrolPoint.active.is_(True) & (cap > 0), case((t.done > cap, cap), else_=t.done)), else_=0)
-    return (select(t.officer_id, t.point_id, func.sum(capped), func.sum(t.outside_window), func.sum(t.flagged),
-                   func.sum(t.check_ins))
-            .outerjoin(PatrolPoint, PatrolPoint.id == t.point_id)
-            .where(t.station_id == station_id, *pairs, t.local_day >= start, t.local_day <= end)
-            .group_by(t.officer_id, t.point_id))
-
-
-def _totals(station_id, start, end, grid_id, pairs, point_grid, officers, required_by_grid, days) -> Report:
+def _totals(start, end, grid_id, params, point_grid, officers, required_by_grid, days) -> Report:
     """The same totals as the day-by-day path, summed in SQL per officer and point (one row each)."""
     seen = {}  # (officer, grid or None) -> [done, outside window, flagged, check-ins] over the range
-    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in db.session.execute(
-            _totals_query(station_id, start, end, pairs)):
+    for officer_id, point_id, n_done, n_outside, n_flagged, n_all in db.session.execute(_PER_PAIR, params):
         key = (officer_id, point_grid.get(point_id))
         counts = seen.get(key)
         if counts is None:
