@@ -101,4 +101,7 @@ Index("ix_inspections_station_inspected", Inspection.station_id, Inspection.insp
 Index("ix_inspections_station_recorded", Inspection.station_id, Inspection.recorded_at)
 Index("ix_rental_households_station_registered", RentalHousehold.station_id, RentalHousehold.registered_on)
 Index("ix_rental_households_station_recorded", RentalHousehold.station_id, RentalHousehold.recorded_at)
+# The ledger's "inspection overdue" rule per grid (use, last inspection, registration) from the index alone.
+Index("ix_rental_households_station_overdue", RentalHousehold.station_id, RentalHousehold.grid_id, RentalHousehold.use,
+      RentalHousehold.last_inspected_on, RentalHousehold.registered_on)
 Index("ix_tenancies_station_registered", Tenancy.station_id, Tenancy.registered_on, Tenancy.household_id)

@@ -168,6 +168,7 @@ MATRIX = {
     "command.index": (G, lambda w, r: "/command/", "302 403 403 403 200 200"),
     "command.live": (G, lambda w, r: "/command/live", "302 403 403 403 200 200"),
     "command.layers": (G, lambda w, r: "/command/layers", "302 403 403 403 200 200"),
+    "command.activity": (G, lambda w, r: "/command/activity", "302 403 403 403 200 200"),
     "command.analysis_page": (G, lambda w, r: "/command/analysis", "302 403 403 403 200 200"),
     "command.analysis_export": (G, lambda w, r: "/command/analysis.xlsx", "302 403 403 403 200 200"),
     "command.analysis_print": (G, lambda w, r: "/command/analysis/print", "302 403 403 403 200 200"),

@@ -173,6 +173,28 @@ def test_points_done_per_grid_agree_with_the_patrol_report(auth, client, station
     assert report[station.grid_a.id].done == 2
 
 
+def test_feed_shows_what_fits_and_more_appends_the_rest_in_order(auth, client, station):
+    """20 lines beside the map, then "more" (htmx) appends the next 20, newest first, none twice."""
+    market = make_point(station.station, station.grid_a, name="菜市场")
+    now = datetime.now(timezone.utc)
+    for minute in range(45):
+        make_check_in(station.officer, market, now - timedelta(seconds=minute * 20))  # received then too
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    feed = page.split('id="activity"')[1].split("</ol>")[0]
+    assert feed.count('class="activity-item') == 20
+    more = re.search(r'id="activity-more"><a class="button small" href="([^"]+)"', feed).group(1)
+    second = client.get(more, headers=HX)
+    assert second.status_code == 200 and "<html" not in text(second)
+    assert text(second).count('class="activity-item') == 20
+    third = client.get(re.search(r'href="([^"]+)"', text(second).split('id="activity-more"')[1]).group(1), headers=HX)
+    assert text(third).count('class="activity-item') == 5 and 'id="activity-more"' not in text(third)
+    times = re.findall(r'<time datetime="([^"]+)"', feed + text(second) + text(third))
+    assert len(times) == len(set(times)) == 45 and times == sorted(times, reverse=True)
+    full = text(client.get(more))  # without htmx: the page with the feed from the start
+    assert "<html" in full and full.count('class="activity-item') == 40
+
+
 # --- the map's layers --------------------------------------------------------------------------------------
 
 def test_layers_answer_304_to_a_matching_etag_and_change_with_the_data(auth, client, station, busy_day):

@@ -4,7 +4,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from blueprints.command.sources import Count, FeedItem, Layer, Source, memoized, register, tally
+from blueprints.command.sources import Count, FeedItem, Layer, Source, memoized, register, run, tally
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
 
@@ -33,9 +33,10 @@ def layers(today):
     """Each open case where last seen, and its sightings: two queries, columns only."""
     prefix = url_for("missing.show", case_id=1)[:-1]
     last_seen, seen = _("%(name)s, last seen at %(place)s"), _("%(name)s, seen at %(place)s")
-    cases = db.session.execute(select(C.id, C.name, C.last_seen_place, C.last_seen_lat, C.last_seen_lon)
-                               .where(C.station_id == today.user.station_id, C.status == OPEN)
-                               .order_by(C.id.desc()).limit(LAYER_LIMIT)).all()
+    station = today.user.station_id
+    cases = run(memoized(("missing.layer", station), lambda: (
+        select(C.id, C.name, C.last_seen_place, C.last_seen_lat, C.last_seen_lon)
+        .where(C.station_id == station, C.status == OPEN).order_by(C.id.desc()).limit(LAYER_LIMIT)))).all()
     names = {case_id: name for case_id, name, *_rest in cases}
     markers = []
     for case_id, name, place, lat, lon in cases:
@@ -54,20 +55,23 @@ def layers(today):
 
 
 def feed(today, limit):
-    """Cases reported and sightings added since the start of the day (newest ids first), columns only."""
+    """Cases reported and sightings added since the start of the day (newest ids first), columns only
+    (not the device's recorded time: the screen does not show it)."""
     station, prefix = today.user.station_id, url_for("missing.show", case_id=1)[:-1]
     kind, reported = _("Missing"), _("Reported missing: %(name)s")
-    items = [FeedItem(created_at, kind, reported % {"name": name}, url=f"{prefix}{case_id}", recorded_at=recorded_at,
-                      synced=via == "sync", alert=True)
-             for case_id, name, created_at, recorded_at, via in db.session.execute(
-                 select(C.id, C.name, C.created_at, C.recorded_at, C.via)
-                 .where(C.station_id == station, C.created_at >= today.start).order_by(C.id.desc()).limit(limit))]
+    start = today.start
+    items = [FeedItem(created_at, kind, reported % {"name": name}, url=f"{prefix}{case_id}", synced=via == "sync",
+                      alert=True)
+             for case_id, name, created_at, via in run(memoized(
+                 ("missing.feed", station, start, limit), lambda: select(C.id, C.name, C.created_at, C.via)
+                 .where(C.station_id == station, C.created_at >= start).order_by(C.id.desc()).limit(limit)))]
     sighting = _("Sighting")
-    items += [FeedItem(created_at, sighting, place, url=f"{prefix}{case_id}", recorded_at=seen_at, synced=via == "sync")
-              for case_id, place, created_at, seen_at, via in db.session.execute(
-                  select(Sighting.case_id, Sighting.place, Sighting.created_at, Sighting.seen_at, Sighting.via)
-                  .where(Sighting.station_id == station, Sighting.created_at >= today.start)
-                  .order_by(Sighting.id.desc()).limit(limit))]
+    items += [FeedItem(created_at, sighting, place, url=f"{prefix}{case_id}", synced=via == "sync")
+              for case_id, place, created_at, via in run(memoized(
+                  ("missing.sighting_feed", station, start, limit), lambda: (
+                      select(Sighting.case_id, Sighting.place, Sighting.created_at, Sighting.via)
+                      .where(Sighting.station_id == station, Sighting.created_at >= start)
+                      .order_by(Sighting.id.desc()).limit(limit))))]
     return items
 
 

@@ -5,7 +5,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized, register, tally, utc_hour
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized,
+                                        register, run, tally, utc_hour)
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
@@ -66,7 +67,8 @@ def fold(today, rows):
     done = {grid_id: int(n or 0) for grid_id, _k, n, *_rest in rows.get("patrol.done", ())}
     per_officer = {grid_id: int(n or 0) for grid_id, _k, n, *_rest in rows.get("patrol.required", ())}
     # Every community officer of a grid owes the grid's points each day (patrol's report, one day).
-    required = {grid_id: int(n) * per_officer.get(grid_id, 0) for grid_id, _k, n, *_rest in rows.get("patrol.officers", ())}
+    required = {grid_id: int(n) * per_officer.get(grid_id, 0)
+                for grid_id, _k, n, *_rest in rows.get("patrol.officers", ())}
     feed = url_for("patrol.feed")
     counts = [Count("checkins", _("Check-ins"), sum(checkins.values()), 10, feed),
               Count("flagged", _("Flagged check-ins"), sum(flagged.values()), 70, feed, alert=True),
@@ -81,7 +83,7 @@ def fold(today, rows):
 def layers(today):
     """Today's check-ins and, from the same rows, each officer's latest one: one query."""
     station, day = today.user.station_id, today.day
-    rows = db.session.execute(memoized(("patrol.layer", station, day), lambda: (
+    rows = run(memoized(("patrol.layer", station, day), lambda: (
         select(CheckIn.id, CheckIn.lat, CheckIn.lon, CheckIn.flags, CheckIn.recorded_at, CheckIn.officer_id,
                User.name, PatrolPoint.name)
         .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
@@ -105,12 +107,12 @@ def feed(today, limit):
     station, day, url = today.user.station_id, today.day, url_for("patrol.feed")
     kind, at_point, no_point = _("Patrol"), _("Check-in at %(point)s"), _("Check-in without a point")
     return [FeedItem(received_at, kind, at_point % {"point": point} if point is not None else no_point, officer, url,
-                     recorded_at=recorded_at, synced=via == "sync", alert=bool(flags))
-            for received_at, recorded_at, via, flags, officer, point in db.session.execute(memoized(
+                     synced=via == "sync", alert=bool(flags))
+            for received_at, via, flags, officer, point in run(memoized(
                 ("patrol.feed", station, day, limit), lambda: (
-                    select(CheckIn.received_at, CheckIn.recorded_at, CheckIn.via, CheckIn.flags, User.name,
-                           PatrolPoint.name)
-                    .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
+                    select(CheckIn.received_at, CheckIn.via, CheckIn.flags, User.name, PatrolPoint.name)
+                    .join(User, User.id == CheckIn.officer_id)
+                    .outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
                     .where(CheckIn.station_id == station, CheckIn.local_day == day)
                     .order_by(CheckIn.received_at.desc(), CheckIn.id.desc()).limit(limit))))]
 

@@ -4,7 +4,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, add_hours, in_period, memoized, register, tally, utc_hour
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, in_period, memoized,
+                                        register, run, tally, utc_hour)
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
@@ -67,7 +68,7 @@ def layers(today):
     """Households whose inspection is overdue, at their address's position."""
     # The ledger's own rule expression (not a copy), so the map and the ledger agree.
     station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
-    rows = db.session.execute(memoized(("rentals.layer", station, day, rules), lambda: (
+    rows = run(memoized(("rentals.layer", station, day, rules), lambda: (
         select(H.id, H.last_inspected_on, Address.lat, Address.lon, Address.community, Address.street,
                Address.building, Address.unit, Address.room)
         .join(Address, Address.id == H.address_id)
@@ -95,24 +96,26 @@ def feed(today, limit):
     address = (Address.community, Address.street, Address.building, Address.unit, Address.room)
     items = []
     # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
-    # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects.
-    for household_id, created_at, recorded_at, *parts in db.session.execute(memoized(
-            ("rentals.feed", station, limit), lambda: select(H.id, H.created_at, H.recorded_at, *address)
-            .join(Address, Address.id == H.address_id).where(H.station_id == station).order_by(H.id.desc()).limit(limit))):
+    # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects, and
+    # not the device's recorded time (the screen does not show it).
+    for household_id, created_at, *parts in run(memoized(
+            ("rentals.feed", station, limit), lambda: select(H.id, H.created_at, *address)
+            .join(Address, Address.id == H.address_id).where(H.station_id == station)
+            .order_by(H.id.desc()).limit(limit))):
         if created_at < today.start:
             break
         items.append(FeedItem(created_at, rental, registered % {"address": " ".join(p for p in parts if p)},
-                              url=f"{prefix}{household_id}", recorded_at=recorded_at))
-    for household_id, created_at, recorded_at, officer, *parts in db.session.execute(memoized(
+                              url=f"{prefix}{household_id}"))
+    for household_id, created_at, officer, *parts in run(memoized(
             ("rentals.inspection_feed", station, limit), lambda: (
-                select(Inspection.household_id, Inspection.created_at, Inspection.recorded_at, User.name, *address)
+                select(Inspection.household_id, Inspection.created_at, User.name, *address)
                 .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
                 .outerjoin(User, User.id == Inspection.officer_id)
                 .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)))):
         if created_at < today.start:
             break
         items.append(FeedItem(created_at, inspection, inspected % {"address": " ".join(p for p in parts if p)},
-                              officer or "", f"{prefix}{household_id}", recorded_at=recorded_at))
+                              officer or "", f"{prefix}{household_id}"))
     return items
 
 

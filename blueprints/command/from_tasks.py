@@ -3,7 +3,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, NOW, add_hours, in_period, memoized, register, tally, utc_hour
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, in_period,
+                                        memoized, register, run, tally, utc_hour)
 from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
@@ -31,7 +32,8 @@ def tallies(today):
 
 def _tallies(station):
     return [
-        select(*tally("tasks", Task.grid_id, Task.assignee_id, func.sum(case((Task.status.in_(OPEN_STATUSES), 1), else_=0)),
+        select(*tally("tasks", Task.grid_id, Task.assignee_id,
+                      func.sum(case((Task.status.in_(OPEN_STATUSES), 1), else_=0)),
                       func.sum(case((_overdue(NOW), 1), else_=0)),
                       func.sum(case((Task.status.in_(REVIEW_STATUSES), 1), else_=0))))
         .where(Task.station_id == station).group_by(Task.grid_id, Task.assignee_id),
@@ -62,7 +64,7 @@ def layers(today):
     prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
     markers = []
     station = today.user.station_id
-    for task_id, lat, lon, place, text, due_at, assignee, grid in db.session.execute(memoized(("tasks.layer", station), lambda: (
+    for task_id, lat, lon, place, text, due_at, assignee, grid in run(memoized(("tasks.layer", station), lambda: (
             select(Task.id, Task.lat, Task.lon, Task.place, Task.text, Task.due_at, User.name, Grid.name)
             .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
             .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
@@ -74,21 +76,21 @@ def layers(today):
     return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30)]
 
 
-def _action_label(action: str) -> str:
+def _action_labels() -> dict:
     return {"created": _("Created"), "accepted": _("Accepted"), "done": _("Done"), "confirmed": _("Confirmed"),
-            "returned": _("Returned"), "sent_back": _("Sent back")}.get(action, action)
+            "returned": _("Returned"), "sent_back": _("Sent back")}
 
 
 def feed(today, limit):
     """Every step of a task since the start of the day, with the officer's feedback text: columns only."""
     items = []
     prefix = url_for("tasks.show", task_id=1)[:-1]
-    kind, labels = _("Task"), {action: _action_label(action) for action in
-                               ("created", "accepted", "done", "confirmed", "returned", "sent_back")}
+    kind, labels = _("Task"), _action_labels()
     station = today.user.station_id
-    for created_at, recorded_at, task_id, action, feedback, note, via, who, text in db.session.execute(memoized(
+    # (The device's recorded time is not shown on the screen: not read.)
+    for created_at, task_id, action, feedback, note, via, who, text in run(memoized(
             ("tasks.feed", station, limit), lambda: (
-                select(TaskEvent.created_at, TaskEvent.recorded_at, TaskEvent.task_id, TaskEvent.action,
+                select(TaskEvent.created_at, TaskEvent.task_id, TaskEvent.action,
                        TaskEvent.feedback, TaskEvent.note, TaskEvent.via, User.name, Task.text)
                 .join(Task, Task.id == TaskEvent.task_id).join(User, User.id == TaskEvent.user_id)
                 .where(TaskEvent.station_id == station).order_by(TaskEvent.id.desc()).limit(limit)))):
@@ -96,7 +98,7 @@ def feed(today, limit):
             break
         detail = feedback or note or text
         items.append(FeedItem(created_at, kind, f"{labels.get(action, action)}: {detail[:80]}", who,
-                              f"{prefix}{task_id}", recorded_at=recorded_at, synced=via == "sync",
+                              f"{prefix}{task_id}", synced=via == "sync",
                               alert=action == RETURNED))
     return items
 

@@ -18,7 +18,10 @@ REFRESH_SECONDS = 15  # the screen's poll: an idle poll is one small query
 
 def _screen_context(today, version: str) -> dict:
     seconds = current_app.config.get("COMMAND_REFRESH_SECONDS", REFRESH_SECONDS)
-    return {"screen": screen.build(today), "version": version, "refresh": f"every {seconds}s",
+    built = screen.build(today)
+    more_url = url_for("command.activity", shown=screen.FEED_SIZE) if built.more_feed else None
+    return {"screen": built, "items": built.feed, "more_url": more_url, "version": version,
+            "refresh": f"every {seconds}s",
             "poll_url": url_for("command.live", v=version), "layers_url": url_for("command.layers", v=version),
             "tile_url": current_app.config.get("MAP_TILE_URL", "")}
 
@@ -68,6 +71,21 @@ def layers():
     body = json.dumps({"version": version, "layers": screen.layers_payload(today)}, ensure_ascii=False,
                       separators=(",", ":"))
     return _revalidated(current_app.response_class(body, mimetype="application/json"), etag)
+
+
+@bp.get("/activity")
+@requires(*ROLES)
+def activity():
+    """More of today's activity feed: the lines after the first `shown` (htmx appends them in place of
+    the "more" line), or the page with the feed from the start to there."""
+    shown = min(max(request.args.get("shown", screen.FEED_SIZE, type=int), 0), screen.MORE_MAX)
+    today = screen.today_for(current_user)
+    items, more = screen.activity(today, shown + screen.FEED_SIZE)
+    if wants_fragment():
+        items = items[shown:]
+    more = more and shown + screen.FEED_SIZE <= screen.MORE_MAX
+    next_url = url_for("command.activity", shown=shown + screen.FEED_SIZE) if more else None
+    return render("command/activity.html", "command/_activity.html", items=items, more_url=next_url, today=today)
 
 
 def _analysis_form() -> AnalysisForm:

@@ -15,12 +15,13 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, union_all
 
-from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, memoized
+from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, memoized, run
 from blueprints.home.services import LOCAL_TZ, local_day_bounds
 from extensions import db
 from models import Grid, utcnow
 
-FEED_SIZE = 40
+FEED_SIZE = 20  # what the feed's panel shows beside the map; "more" appends the next ones
+MORE_MAX = 500  # how far "more" goes (a busy day has a few hundred lines)
 
 
 def today_for(user) -> Today:
@@ -34,7 +35,7 @@ def today_for(user) -> Today:
 def version(today: Today, locale: str) -> str:
     """A short tag that changes when anything the screen shows changes: one statement."""
     statement = memoized(("version", today.user.station_id, today.day), lambda: _version_statement(today))
-    values = db.session.execute(statement, {NOW.key: today.now}).one() if statement is not None else ()
+    values = run(statement, {NOW.key: today.now}).one() if statement is not None else ()
     raw = "|".join([str(today.user.station_id), today.day.isoformat(), locale, *map(str, values)])
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
@@ -59,10 +60,12 @@ class Screen:
     feed: list[FeedItem]
     columns: list[Column]
     rows: list[GridRow]
+    more_feed: bool = False  # more lines today than the feed shows
 
 
 def station_grids(station_id: int) -> list[Grid]:
-    return list(db.session.scalars(select(Grid).where(Grid.station_id == station_id).order_by(Grid.code)))
+    return list(db.session.scalars(memoized(("grids", station_id), lambda: (
+        select(Grid).where(Grid.station_id == station_id).order_by(Grid.code)))))
 
 
 def grid_rows(grids, columns: list[Column]) -> list[GridRow]:
@@ -80,7 +83,7 @@ def _tallied(today: Today) -> tuple[list[Count], list[Column]]:
     rows = defaultdict(list)
     if statements:
         union = memoized(("union", *map(id, statements)), lambda: (statements, union_all(*statements)))[1]
-        for tag, *values in db.session.execute(union, {NOW.key: today.now}):
+        for tag, *values in run(union, {NOW.key: today.now}):
             rows[tag].append(values)
     counts, columns = [], []
     for source, _statements in tallying:
@@ -90,21 +93,27 @@ def _tallied(today: Today) -> tuple[list[Count], list[Column]]:
     return counts, columns
 
 
+def activity(today: Today, limit: int) -> tuple[list[FeedItem], bool]:
+    """The day's `limit` newest feed lines of every source, and whether there are more. Each source
+    gives its newest limit + 1: the newest `limit` of all are among them, and more than `limit` of
+    them means there are more."""
+    feed = [item for source in SOURCES if source.feed for item in source.feed(today, limit + 1)]
+    feed.sort(key=lambda item: item.at or datetime.min, reverse=True)
+    return feed[:limit], len(feed) > limit
+
+
 def build(today: Today) -> Screen:
     """Everything on the screen but the map: a fixed number of queries, whatever the data."""
     counts, columns = _tallied(today)
-    feed = []
     for source in SOURCES:
         if source.counts:
             counts += source.counts(today)
-        if source.feed:
-            feed += source.feed(today, FEED_SIZE)
         if source.grid_today:
             columns += source.grid_today(today)
-    feed.sort(key=lambda item: item.at or datetime.min, reverse=True)
+    feed, more = activity(today, FEED_SIZE)
     columns.sort(key=lambda c: c.order)
-    return Screen(today, sorted(counts, key=lambda c: c.order), feed[:FEED_SIZE], columns,
-                  grid_rows(station_grids(today.user.station_id), columns))
+    return Screen(today, sorted(counts, key=lambda c: c.order), feed, columns,
+                  grid_rows(station_grids(today.user.station_id), columns), more)
 
 
 def _compact(layer: Layer) -> dict:

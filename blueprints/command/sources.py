@@ -19,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from domain.geo import wgs84_to_gcj02
+from extensions import db
 from models.types import UTCDateTime
 
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving: local = UTC + 8 h, all year
@@ -168,11 +169,19 @@ def memoized(key: tuple, build: Callable):
     them): SQLAlchemy then finds the compiled SQL by the same object instead of building and
     hashing a new statement tree per request, which cost as much as running it."""
     memo = current_app.extensions.setdefault("command.memo", {})
-    if key not in memo:
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        memo[key] = build()
-    return memo[key]
+    if key in memo:
+        memo[key] = value = memo.pop(key)  # the most recently used last: evicted last
+        return value
+    if len(memo) >= MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[key] = value = build()
+    return value
+
+
+def run(statement, params: dict | None = None):
+    """The rows of a columns-only statement, run on the session's connection (its transaction) without
+    the ORM's per-row result layer: the map's hundreds of markers, the feeds, the tallies."""
+    return db.session.connection().execute(statement, params or {})
 
 
 def hour_minute(moment: datetime) -> str:

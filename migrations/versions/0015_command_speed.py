@@ -2,7 +2,7 @@
 
 Today's and a period's registrations, inspections and tenants per grid, and the analysis's hour
 table of registrations and inspections, each read a range of one station's rows instead of all of
-them. Declared in models/tasks.py (the rentals models stay as their feature wrote them).
+them; the households whose inspection is overdue are counted per grid from an index alone. Declared in models/tasks.py (the rentals models stay as their feature wrote them).
 
 Revision ID: 0015
 Revises: 0014
@@ -19,6 +19,8 @@ INDEXES = (
     ("ix_inspections_station_recorded", "inspections", ["station_id", "recorded_at"]),
     ("ix_rental_households_station_registered", "rental_households", ["station_id", "registered_on"]),
     ("ix_rental_households_station_recorded", "rental_households", ["station_id", "recorded_at"]),
+    ("ix_rental_households_station_overdue", "rental_households",
+     ["station_id", "grid_id", "use", "last_inspected_on", "registered_on"]),
     ("ix_tenancies_station_registered", "tenancies", ["station_id", "registered_on", "household_id"]),
 )
 
