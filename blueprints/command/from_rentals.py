@@ -128,27 +128,29 @@ def compare(period, previous):
     """Both periods' measures (previous..period.end, grouped by which period a row is in): three queries."""
     station, first, end = period.user.station_id, previous.start, period.end
     rules = ledger.Rules.from_config()
-    households = [{}, {}]
-    for now, grid_id, n in db.session.execute(
-            select(in_period(H.registered_on, period), H.grid_id, func.count(H.id))
+    # Each "which period" expression is one object in SELECT and GROUP BY: PostgreSQL matches them by
+    # their parameters too.
+    households, which = [{}, {}], in_period(H.registered_on, period)
+    for later, grid_id, n in db.session.execute(
+            select(which, H.grid_id, func.count(H.id))
             .where(H.station_id == station, H.registered_on >= first, H.registered_on <= end)
-            .group_by(in_period(H.registered_on, period), H.grid_id)):
-        households[now][grid_id] = n
-    tenants, on_time = [{}, {}], [{}, {}]
-    for now, grid_id, n, n_on_time in db.session.execute(
-            select(in_period(Tenancy.registered_on, period), H.grid_id, func.count(Tenancy.id),
+            .group_by(which, H.grid_id)):
+        households[later][grid_id] = n
+    tenants, on_time, which = [{}, {}], [{}, {}], in_period(Tenancy.registered_on, period)
+    for later, grid_id, n, n_on_time in db.session.execute(
+            select(which, H.grid_id, func.count(Tenancy.id),
                    func.sum(case((Tenancy.registration_delay_days > rules.registration_days, 0), else_=1)))
             .join(H, H.id == Tenancy.household_id)
             .where(Tenancy.station_id == station, Tenancy.registered_on >= first, Tenancy.registered_on <= end)
-            .group_by(in_period(Tenancy.registered_on, period), H.grid_id)):
-        tenants[now][grid_id], on_time[now][grid_id] = n, int(n_on_time or 0)
-    inspections = [{}, {}]
-    for now, grid_id, n in db.session.execute(
-            select(in_period(Inspection.inspected_on, period), H.grid_id, func.count(Inspection.id))
+            .group_by(which, H.grid_id)):
+        tenants[later][grid_id], on_time[later][grid_id] = n, int(n_on_time or 0)
+    inspections, which = [{}, {}], in_period(Inspection.inspected_on, period)
+    for later, grid_id, n in db.session.execute(
+            select(which, H.grid_id, func.count(Inspection.id))
             .join(H, H.id == Inspection.household_id)
             .where(Inspection.station_id == station, Inspection.inspected_on >= first, Inspection.inspected_on <= end)
-            .group_by(in_period(Inspection.inspected_on, period), H.grid_id)):
-        inspections[now][grid_id] = n
+            .group_by(which, H.grid_id)):
+        inspections[later][grid_id] = n
     return tuple([Column("registrations", _("Rentals registered"), households[now], order=30, better="up"),
                   Column("tenants_on_time", _("Tenants registered on time"), on_time[now], of=tenants[now],
                          order=31, better="up"),
