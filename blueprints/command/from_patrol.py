@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, select
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized,
                                         register, run, tally, utc_hour)
@@ -123,6 +123,33 @@ def compliance_by_grid(station_id: int, start, end) -> dict:
     return _compliance(station_id, start, end, start)[1]
 
 
+def _compliance_statements():
+    """_compliance's three statements, built once (bind parameters station, first, end, split)."""
+    station = bindparam("station", type_=Integer)
+    first, end = bindparam("first", type_=Date), bindparam("end", type_=Date)
+    points = (select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.active, PatrolPoint.required_per_day)
+              .where(PatrolPoint.station_id == station))
+    officers = (select(User.id, Grid.id).join(user_grids, user_grids.c.user_id == User.id)
+                .join(Grid, Grid.id == user_grids.c.grid_id)
+                .where(User.station_id == station, User.role == COMMUNITY, User.active.is_(True))
+                .order_by(User.id, Grid.code))
+    done, outside = patrol.done_counts()
+    daily = (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
+                    outside.label("outside"), _flagged().label("flagged"), func.count().label("n"))
+             .where(CheckIn.station_id == station, CheckIn.local_day >= first, CheckIn.local_day <= end)
+             # In the covering (station, local_day, officer, point, ...) index's order: no sort to group.
+             .group_by(CheckIn.local_day, CheckIn.officer_id, CheckIn.point_id).subquery())
+    cap = case((and_(PatrolPoint.active.is_(True), PatrolPoint.required_per_day > 0), PatrolPoint.required_per_day),
+               else_=0)
+    later = case((daily.c.local_day >= bindparam("split", type_=Date), 1), else_=0)
+    totals = (select(later, daily.c.officer_id, daily.c.point_id,
+                     func.sum(case((daily.c.done > cap, cap), else_=daily.c.done)),
+                     func.sum(daily.c.outside), func.sum(daily.c.flagged), func.sum(daily.c.n))
+              .select_from(daily).outerjoin(PatrolPoint, PatrolPoint.id == daily.c.point_id)
+              .group_by(later, daily.c.officer_id, daily.c.point_id))
+    return points, officers, totals
+
+
 def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
     """Per grid compliance of the days first..split-1 and of split..end, in four queries and ~2 x
     officers x points rows, whatever the number of days.
@@ -132,8 +159,9 @@ def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
     SQL by a GROUP BY over a GROUP BY; the assembly mirrors the report (officer's grids, check-ins
     without a point in the officer's first grid). tests/test_command_analysis.py checks both agree.
     """
-    points = db.session.execute(select(PatrolPoint.id, PatrolPoint.grid_id, PatrolPoint.active,
-                                       PatrolPoint.required_per_day).where(PatrolPoint.station_id == station_id)).all()
+    points_query, officers_query, totals_query = memoized(("patrol.compliance",), _compliance_statements)
+    params = {"station": station_id, "first": first, "end": end, "split": split}
+    points = run(points_query, params).all()
     point_grid = {point_id: grid_id for point_id, grid_id, _active, _required in points}
     required_by_grid = defaultdict(int)
     for _id, grid_id, active, required in points:
@@ -142,28 +170,9 @@ def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
     # Each active community officer's grids in the report's order (the first one takes the
     # check-ins without a point).
     officer_grids = defaultdict(list)
-    for officer_id, grid_id in db.session.execute(
-            select(User.id, Grid.id).join(user_grids, user_grids.c.user_id == User.id)
-            .join(Grid, Grid.id == user_grids.c.grid_id)
-            .where(User.station_id == station_id, User.role == COMMUNITY, User.active.is_(True))
-            .order_by(User.id, Grid.code)):
+    for officer_id, grid_id in run(officers_query, params):
         officer_grids[officer_id].append(grid_id)
-
-    done, outside = patrol.done_counts()
-    daily = (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
-                    outside.label("outside"), _flagged().label("flagged"), func.count().label("n"))
-             .where(CheckIn.station_id == station_id, CheckIn.local_day >= first, CheckIn.local_day <= end)
-             # In the covering (station, local_day, officer, point, ...) index's order: no sort to group.
-             .group_by(CheckIn.local_day, CheckIn.officer_id, CheckIn.point_id).subquery())
-    cap = case((and_(PatrolPoint.active.is_(True), PatrolPoint.required_per_day > 0), PatrolPoint.required_per_day),
-               else_=0)
-    later = case((daily.c.local_day >= split, 1), else_=0)
-    rows = db.session.execute(
-        select(later, daily.c.officer_id, daily.c.point_id,
-               func.sum(case((daily.c.done > cap, cap), else_=daily.c.done)),
-               func.sum(daily.c.outside), func.sum(daily.c.flagged), func.sum(daily.c.n))
-        .select_from(daily).outerjoin(PatrolPoint, PatrolPoint.id == daily.c.point_id)
-        .group_by(later, daily.c.officer_id, daily.c.point_id)).all()
+    rows = run(totals_query, params).all()
     seen = defaultdict(reports.Tally)  # (later, officer, grid or None) -> counts over the period
     for is_later, officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
         tally = seen[(int(is_later), officer_id, point_grid.get(point_id))]
