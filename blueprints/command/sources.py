@@ -169,12 +169,15 @@ def memoized(key: tuple, build: Callable):
     them): SQLAlchemy then finds the compiled SQL by the same object instead of building and
     hashing a new statement tree per request, which cost as much as running it."""
     memo = current_app.extensions.setdefault("command.memo", {})
-    if key in memo:
-        memo[key] = value = memo.pop(key)  # the most recently used last: evicted last
-        return value
-    if len(memo) >= MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    memo[key] = value = build()
+    value = memo.pop(key, None)  # re-inserted below: the most recently used last, evicted last
+    if value is None:
+        if len(memo) >= MEMO_SIZE:
+            try:
+                memo.pop(next(iter(memo)), None)
+            except (StopIteration, RuntimeError):  # emptied or changed by another thread meanwhile
+                pass
+        value = build()
+    memo[key] = value
     return value
 
 
