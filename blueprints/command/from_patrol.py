@@ -217,12 +217,15 @@ def compare(period, previous):
 
 def hours(period):
     """Check-ins and flagged ones by local weekday and hour: 168 rows at most, grouped in SQL."""
-    bucket = utc_hour(CheckIn.recorded_at)
-    rows = db.session.execute(
-        select(bucket, func.count(CheckIn.id), _flagged())
-        .where(CheckIn.station_id == period.user.station_id, CheckIn.local_day >= period.start,
-               CheckIn.local_day <= period.end)
-        .group_by(bucket)).all()
+    def build():
+        bucket = utc_hour(CheckIn.recorded_at)
+        return (select(bucket, func.count(CheckIn.id), _flagged())
+                .where(CheckIn.station_id == bindparam("station", type_=Integer),
+                       CheckIn.local_day >= bindparam("start", type_=Date),
+                       CheckIn.local_day <= bindparam("end", type_=Date))
+                .group_by(bucket))
+    rows = run(memoized(("patrol.hours",), build),
+               {"station": period.user.station_id, "start": period.start, "end": period.end})
     return add_hours({}, rows, flagged=True)
 
 

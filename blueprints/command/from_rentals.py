@@ -2,7 +2,7 @@
 households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, bindparam, case, func, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, in_period, memoized,
                                         register, run, tally, utc_hour)
@@ -10,6 +10,7 @@ from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
 from models import Address, Grid, Inspection, RentalHousehold, Tenancy, User
+from models.types import UTCDateTime
 
 H = RentalHousehold
 LAYER_LIMIT = 500
@@ -167,14 +168,15 @@ def snapshot(today):
 
 def hours(period):
     """Registrations and inspections by local weekday and hour (of the device's recorded time)."""
-    cells: dict = {}
-    for model in (H, Inspection):
-        bucket = utc_hour(model.recorded_at)
-        rows = db.session.execute(select(bucket, func.count()).where(
-            model.station_id == period.user.station_id, model.recorded_at >= period.start_utc,
-            model.recorded_at < period.end_utc).group_by(bucket)).all()
-        add_hours(cells, rows)
-    return cells
+    def build():
+        station, start, end = (bindparam("station", type_=Integer), bindparam("start", type_=UTCDateTime),
+                               bindparam("end", type_=UTCDateTime))
+        return union_all(*(select(utc_hour(model.recorded_at), func.count())
+                           .where(model.station_id == station, model.recorded_at >= start, model.recorded_at < end)
+                           .group_by(utc_hour(model.recorded_at)) for model in (H, Inspection)))
+    rows = run(memoized(("rentals.hours",), build),
+               {"station": period.user.station_id, "start": period.start_utc, "end": period.end_utc})
+    return add_hours({}, rows)
 
 
 register(Source("rentals", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,

@@ -1,13 +1,14 @@
 """Tasks (指令) on the command room's screen and in its analysis: open, overdue, done on time."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, bindparam, case, func, select
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, in_period,
                                         memoized, register, run, tally, utc_hour)
 from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
+from models.types import UTCDateTime
 
 LAYER_LIMIT = 500
 
@@ -146,11 +147,16 @@ def compare(period, previous):
 
 def hours(period):
     """The officers' task feedback by local weekday and hour."""
-    bucket = utc_hour(TaskEvent.recorded_at)
-    rows = db.session.execute(select(bucket, func.count(TaskEvent.id)).where(
-        TaskEvent.station_id == period.user.station_id, TaskEvent.action.in_((DONE, RETURNED)),
-        TaskEvent.recorded_at >= period.start_utc, TaskEvent.recorded_at < period.end_utc)
-        .group_by(bucket)).all()
+    def build():
+        bucket = utc_hour(TaskEvent.recorded_at)
+        return (select(bucket, func.count(TaskEvent.id))
+                .where(TaskEvent.station_id == bindparam("station", type_=Integer),
+                       TaskEvent.action.in_((DONE, RETURNED)),
+                       TaskEvent.recorded_at >= bindparam("start", type_=UTCDateTime),
+                       TaskEvent.recorded_at < bindparam("end", type_=UTCDateTime))
+                .group_by(bucket))
+    rows = run(memoized(("tasks.hours",), build),
+               {"station": period.user.station_id, "start": period.start_utc, "end": period.end_utc})
     return add_hours({}, rows)
 
 
