@@ -1,5 +1,5 @@
 """Standard addresses (标准地址): one row per place, reused by every ledger that points at it."""
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, delete, event, insert, inspect
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, delete, event, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -63,7 +63,10 @@ class AddressSearchKey(db.Model):
     __tablename__ = "address_search_keys"
     # SQLite: the rows live in the primary key's B-tree, so a prefix read is one range scan.
     __table_args__ = {"sqlite_with_rowid": False}
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    # A copy of the address's station (the index's first column), not a foreign key: these derived
+    # rows are checked through their address (ON DELETE CASCADE), and a station's ~400,000 keys load
+    # without a second foreign-key check each (the demo seeder's COPY on PostgreSQL).
+    station_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(key_type(), primary_key=True)
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)

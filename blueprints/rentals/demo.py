@@ -38,6 +38,20 @@ def _bulk(model, rows, returning=False):
     return ids[::-1]
 
 
+def _bulk_keys(model, rows) -> None:
+    """Insert search-key rows (~400,000 per table at station scale): COPY on PostgreSQL, where an
+    executemany of that many rows takes ~25 s; the session's connection and transaction either way."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql" or not rows:
+        _bulk(model, rows)
+        return
+    columns = list(rows[0])
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+
+
 def _addresses(ctx, count: int) -> tuple[list[int], list[int]]:
     rng, rows, grid_of = ctx.rng, [], []
     lat0, lon0 = ctx.centre
@@ -52,7 +66,7 @@ def _addresses(ctx, count: int) -> tuple[list[int], list[int]]:
         grid_of.append(grid.id)
     ids = _bulk(Address, rows, returning=True)
     # Core INSERTs skip the mapper events that keep the search keys: written here.
-    _bulk(AddressSearchKey, [key for address_id, row in zip(ids, rows)
+    _bulk_keys(AddressSearchKey, [key for address_id, row in zip(ids, rows)
                              for key in address_key_rows(address_id, row["station_id"], row["search"])])
     return ids, grid_of
 
@@ -82,7 +96,7 @@ def _residents(ctx, count: int, address_ids: list[int]) -> list[int]:
                      "category": rng.choice(("permanent",) * 3 + ("floating", "lodging")), "tags": tags,
                      "is_focus": is_focus_tags(tags), "search": search, "created_at": now, "updated_at": now})
     ids = _bulk(Resident, rows, returning=True)
-    _bulk(ResidentSearchKey, [key for resident_id, row in zip(ids, rows)
+    _bulk_keys(ResidentSearchKey, [key for resident_id, row in zip(ids, rows)
                               for key in resident_key_rows(resident_id, row["station_id"], row["name"], row["search"])])
     return ids
 

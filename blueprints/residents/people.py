@@ -171,12 +171,19 @@ def sees_station(user) -> bool:
     return user.role in LEDGER_STATION_WIDE
 
 
-def resident_scope(user, query):
-    """Limit a Resident query to what the user may see: own grids (or own entries) for officers."""
+def resident_scope(user, query, *, address_joined: bool = False):
+    """Limit a Resident query to what the user may see: own grids (or own entries) for officers.
+
+    `address_joined`: the query already (outer-)joins each resident's Address, whose grid is then
+    compared directly; PostgreSQL plans that per matching resident, where the IN-list of the
+    grids' addresses below made it read every resident of the station.
+    """
     query = query.where(Resident.station_id == user.station_id)
     if sees_station(user):
         return query
     grid_ids = user.grid_ids
+    if address_joined:
+        return query.where(or_(Address.grid_id.in_(grid_ids), Resident.created_by_id == user.id))
     visible_addresses = select(Address.id).where(Address.grid_id.in_(grid_ids))
     return query.where(or_(Resident.address_id.in_(visible_addresses), Resident.created_by_id == user.id))
 

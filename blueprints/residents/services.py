@@ -94,7 +94,7 @@ def _search(user, query, term: str):
     and name suffixes; AddressSearchKey: address suffixes), gathered as a UNION ALL of ids, instead
     of a LIKE over every resident and address of the station.
     """
-    query = people.resident_scope(user, query)
+    query = people.resident_scope(user, query, address_joined=True)
     if not term:
         return query.order_by(Resident.created_at.desc(), Resident.id.desc())
     keys, address_keys = ResidentSearchKey, AddressSearchKey

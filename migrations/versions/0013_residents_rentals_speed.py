@@ -72,7 +72,6 @@ def upgrade():
         sa.Column("key", _key_type(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["station_id"], ["stations.id"]),
         sa.PrimaryKeyConstraint("station_id", "field", "key", "resident_id"),
         sqlite_with_rowid=False,
     )
@@ -83,7 +82,6 @@ def upgrade():
         sa.Column("key", _key_type(), nullable=False),
         sa.Column("address_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["address_id"], ["addresses.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["station_id"], ["stations.id"]),
         sa.PrimaryKeyConstraint("station_id", "key", "address_id"),
         sqlite_with_rowid=False,
     )
