@@ -35,7 +35,7 @@ def map_layers(client, page: str) -> dict:
     layers = {}
     for layer in response.get_json()["layers"]:
         markers = [{"lat": m[0], "lon": m[1], "label": m[2], "alert": bool(m[3]),
-                    "url": layer["url"] + m[4] if len(m) > 4 else None} for m in layer["markers"]]
+                    "url": f'{layer["url"]}{m[4]}' if len(m) > 4 else None} for m in layer["markers"]]
         layers[layer["key"]] = {**layer, "markers": markers}
     return layers
 

@@ -41,17 +41,13 @@ def layers(today):
     markers = []
     for case_id, name, place, lat, lon in cases:
         if lat is not None:
-            lat, lon = today.position(lat, lon)
-            markers.append({"lat": lat, "lon": lon, "alert": True, "url": f"{prefix}{case_id}",
-                            "label": last_seen % {"name": name, "place": place}})
+            markers.append(today.marker(lat, lon, last_seen % {"name": name, "place": place}, True, case_id))
     if names:
         for case_id, place, lat, lon in db.session.execute(
                 select(Sighting.case_id, Sighting.place, Sighting.lat, Sighting.lon)
                 .where(Sighting.case_id.in_(list(names)), Sighting.lat.is_not(None)).order_by(Sighting.id)):
-            lat, lon = today.position(lat, lon)
-            markers.append({"lat": lat, "lon": lon, "alert": False, "url": f"{prefix}{case_id}",
-                            "label": seen % {"name": names[case_id], "place": place}})
-    return [Layer("missing", _("Missing persons and sightings"), "#b00020", markers, 5)]
+            markers.append(today.marker(lat, lon, seen % {"name": names[case_id], "place": place}, False, case_id))
+    return [Layer("missing", _("Missing persons and sightings"), "#b00020", markers, 5, url=prefix)]
 
 
 def feed(today, limit):

@@ -94,12 +94,12 @@ def layers(today):
     rows.sort(key=lambda row: (row[4], row[0]), reverse=True)
     check_ins, officers = [], {}
     for _id, lat, lon, flags, recorded_at, officer_id, officer, point in rows:
-        lat, lon = today.position(lat, lon)
         label = f"{officer} · {point or '—'} · {hour_minute(recorded_at)}"
-        check_ins.append({"lat": lat, "lon": lon, "label": label, "alert": bool(flags)})
-        officers.setdefault(officer_id, {"lat": lat, "lon": lon, "label": label, "alert": False})
-    return [Layer("checkins", _("Check-ins today"), "#0b3d91", check_ins, 10),
-            Layer("officers", _("Officers' last position"), "#1b6e20", list(officers.values()), 20)]
+        check_ins.append(today.marker(lat, lon, label, bool(flags)))
+        if officer_id not in officers:
+            officers[officer_id] = today.marker(lat, lon, label, False)
+    return [Layer("checkins", _("Check-ins today"), "#0b3d91", check_ins, 10, url=""),
+            Layer("officers", _("Officers' last position"), "#1b6e20", list(officers.values()), 20, url="")]
 
 
 def feed(today, limit):

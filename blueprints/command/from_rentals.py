@@ -80,12 +80,10 @@ def layers(today):
     last_pattern, never = _("last inspected %(day)s"), _("never inspected")
     markers = []
     for household_id, last, lat, lon, *parts in rows:
-        lat, lon = today.position(lat, lon)
         address = " ".join(p for p in parts if p)
         last_text = last_pattern % {"day": last.isoformat()} if last else never
-        markers.append({"lat": lat, "lon": lon, "alert": True, "url": f"{prefix}{household_id}",
-                        "label": f"{address} · {last_text}"})
-    return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40)]
+        markers.append(today.marker(lat, lon, f"{address} · {last_text}", True, household_id))
+    return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40, url=prefix)]
 
 
 def feed(today, limit):

@@ -70,11 +70,10 @@ def layers(today):
             .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
             .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
             .order_by(Task.due_at).limit(LAYER_LIMIT)))):
-        lat, lon = today.position(lat, lon)
         whom = assignee if assignee is not None else (grid if grid is not None else "")
-        markers.append({"lat": lat, "lon": lon, "alert": due_at < today.now,  # open, so overdue = past due
-                        "url": f"{prefix}{task_id}", "label": f"{place} · {whom} · {text[:40]}"})
-    return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30)]
+        # Open, so overdue = past due.
+        markers.append(today.marker(lat, lon, f"{place} · {whom} · {text[:40]}", due_at < today.now, task_id))
+    return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30, url=prefix)]
 
 
 def _action_labels() -> dict:

@@ -118,7 +118,11 @@ def build(today: Today) -> Screen:
 
 def _compact(layer: Layer) -> dict:
     """A layer for the wire: markers as [lat, lon, label, alert (0/1), url after the layer's `url`
-    prefix], positions to 6 decimals (~0.1 m). About a third of the size of one object per marker."""
+    prefix], positions to 6 decimals (~0.1 m). About a third of the size of one object per marker.
+    A layer already compact (Layer.url set) goes as it is."""
+    if layer.url is not None:
+        return {"key": layer.key, "label": str(layer.label), "color": layer.color, "url": layer.url,
+                "markers": layer.markers}
     urls = [m["url"] for m in layer.markers if m.get("url")]
     prefix = os.path.commonprefix(urls) if urls else ""
     prefix = prefix[:prefix.rfind("/") + 1]

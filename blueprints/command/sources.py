@@ -40,6 +40,15 @@ class Today:
         """A stored WGS-84 position as the map shows it (GCJ-02 on Amap/Tencent tiles)."""
         return wgs84_to_gcj02(lat, lon) if self.crs == "gcj02" else (lat, lon)
 
+    def marker(self, lat: float, lon: float, label: str, alert: bool, ref=None) -> list:
+        """A compact marker (see Layer) at a stored WGS-84 position: 6 decimals (~0.1 m) as displayed."""
+        if self.crs == "gcj02":
+            lat, lon = wgs84_to_gcj02(lat, lon)
+        marker = [round(lat, 6), round(lon, 6), label, 1 if alert else 0]
+        if ref is not None:
+            marker.append(ref)
+        return marker
+
 
 @dataclass
 class Period:
@@ -81,13 +90,16 @@ class Count:
 
 @dataclass
 class Layer:
-    """A map layer: markers are dicts with lat, lon (display datum, see Today.position), label, url."""
+    """A map layer. Markers are dicts with lat, lon (display datum, see Today.position), label, alert,
+    url; or, when `url` (a prefix) is given, compact lists [lat, lon, label, alert 0/1, ref] from
+    Today.marker, the marker's link being url + ref (no ref: no link)."""
 
     key: str
     label: str
     color: str
-    markers: list[dict]
+    markers: list
     order: int = 100
+    url: str | None = None
 
 
 @dataclass
