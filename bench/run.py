@@ -88,6 +88,8 @@ PAGES = [
     # The screen's refresh when nothing changed; its version also moves when a task's or follow-up's
     # due time passes (the overdue counts), so over a long run a few full answers are right.
     Page("command", "/command/live", revalidate=True, expect=304, also=(200,)),
+    Page("command", "/command/layers"),  # the map's markers (JSON), fetched by command.js per version
+    Page("command", "/command/activity?shown=20", {"HX-Request": "true"}),  # the feed's "more" row
     Page("command", "/command/analysis?" + last_days(7), budget_ratio=10.0),  # a week
     Page("command", "/command/analysis?" + last_days(365), budget_ratio=None, budget_ms=1000.0,
          max_requests=30),  # a whole year: < 1 s
