@@ -1,0 +1,20 @@
+"""visits: (slot for issue 6's plan speed, round 2; empty until used)
+
+Revision ID: 0016
+Revises: 0015
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
