@@ -25,7 +25,7 @@ def prefix_range(column, term: str):
 
 
 def address_search_text(community: str, street: str, building: str = "", unit: str = "", room: str = "") -> str:
-    """The address as one lower-case string without spaces, for `LIKE '%...%'` search."""
+    """The address as one lower-case string without spaces: found by any part of it (AddressSearchKey)."""
     return "".join(p for p in (community, street, building, unit, room) if p).replace(" ", "").lower()
 
 
@@ -46,7 +46,8 @@ class Address(db.Model):
     room: Mapped[str] = mapped_column(String(20), default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
-    # Prepared search column (address_search_text): filled on write, matched with LIKE.
+    # Prepared search column (address_search_text): filled on write; its suffixes are the
+    # AddressSearchKey rows the residents search reads (the rentals list still matches it with LIKE).
     search: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property

@@ -39,17 +39,25 @@ def _bulk(model, rows, returning=False):
 
 
 def _bulk_keys(model, rows) -> None:
-    """Insert search-key rows (~400,000 per table at station scale): COPY on PostgreSQL, where an
-    executemany of that many rows takes ~25 s; the session's connection and transaction either way."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql" or not rows:
-        _bulk(model, rows)
+    """Insert search-key rows (~400,000 per table at station scale) through the driver, on the
+    session's connection and transaction: COPY on PostgreSQL (an executemany of that many rows takes
+    ~25 s there), an executemany of plain tuples on SQLite (no per-row parameter processing)."""
+    if not rows:
         return
     columns = list(rows[0])
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
+    values = [tuple(row[name] for name in columns) for row in rows]
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+    else:
+        cursor = driver.cursor()
+        cursor.executemany(f"INSERT INTO {model.__tablename__} ({names}) VALUES ({', '.join('?' for _ in columns)})",
+                           values)
+        cursor.close()
 
 
 def _addresses(ctx, count: int) -> tuple[list[int], list[int]]:
