@@ -158,27 +158,53 @@ def rebuild_household_summaries(connection, station_id: int) -> None:
 
 # What a tenancy or hazard contributes to its household's summary: a change elsewhere (a tenant's
 # move-in date, a hazard's description) leaves the summary as it is.
-_SOURCES = {Tenancy: ("household_id", "move_out", "registration_delay_days"),
+_SOURCES = {Tenancy: ("household_id", "household", "move_out", "registration_delay_days"),
             Hazard: ("household_id", "due_on", "resolved_on")}
+_WAS = "summary_household_was"  # InstanceState.info key: the household the row had in the database
 
 
-def _touched(connection, target, *, changed_only: bool = False) -> None:
-    """A tenancy or hazard was written: recount its household (and the one it left, if moved)."""
+def _stored_household(connection, target) -> int | None:
+    """The household the row has in the database now (before this flush's UPDATE or DELETE): read,
+    not taken from the object, whose attributes may be expired (after a commit) or have no history
+    (a move through the relationship, whose foreign key the flush sets)."""
+    table = type(target).__table__
+    return connection.scalar(select(table.c.household_id).where(table.c.id == target.id))
+
+
+def _before_update(mapper, connection, target) -> None:
     state = inspect(target)
-    if changed_only and not any(state.attrs[name].history.has_changes() for name in _SOURCES[type(target)]):
+    if any(state.attrs[name].history.has_changes() for name in _SOURCES[type(target)]):
+        state.info[_WAS] = _stored_household(connection, target)
+
+
+def _before_delete(mapper, connection, target) -> None:
+    inspect(target).info[_WAS] = _stored_household(connection, target)
+
+
+def _after_write(mapper, connection, target) -> None:
+    """Recount the household the row belongs to now and the one it had (moved, deleted)."""
+    state = inspect(target)
+    # Its household now (as set or loaded; None when expired and unchanged) and the stored one.
+    ids = {state.info.pop(_WAS, None), state.dict.get("household_id")} - {None}
+    if not ids:
         return
-    ids = {target.household_id, *(state.attrs.household_id.history.deleted or ())}
     refresh_household_summary(connection, ids)
     session = object_session(target)
     if session is not None:  # households loaded in this session re-read their summary when next used
         session.info.setdefault("stale_household_summaries", set()).update(ids)
 
 
+def _after_update(mapper, connection, target) -> None:
+    if _WAS in inspect(target).info:  # only when a source column changed (see _before_update)
+        _after_write(mapper, connection, target)
+
+
 for _model in _SOURCES:
-    event.listen(_model, "after_insert", lambda mapper, connection, target: _touched(connection, target))
-    event.listen(_model, "after_update",
-                 lambda mapper, connection, target: _touched(connection, target, changed_only=True))
-    event.listen(_model, "after_delete", lambda mapper, connection, target: _touched(connection, target))
+    event.listen(_model, "after_insert", _after_write)
+    event.listen(_model, "before_update", _before_update)
+    event.listen(_model, "after_update", _after_update)
+    event.listen(_model, "before_delete", _before_delete)
+    event.listen(_model, "after_delete", _after_write)
 
 
 @event.listens_for(Session, "after_flush_postexec")

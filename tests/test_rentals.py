@@ -320,7 +320,8 @@ def recount(household_id: int) -> tuple:
 def test_summary_follows_registration_tenants_move_outs_and_hazards(auth, client, station):
     """Right after each write (registration, a tenant added, a move-out, an inspection with a hazard,
     its follow-up, a deleted tenancy, a tenancy moved to another household) the household's open
-    tenants, their largest registration delay and its earliest open hazard are the recount."""
+    tenants, their largest registration delay and its earliest open hazard are the recount; a move
+    back through the relationship and deletes too."""
     auth.login("demo-officer")
     assert register(auth, station).status_code == 303
     household = db.session.scalars(select(RentalHousehold)).one()
@@ -349,9 +350,14 @@ def test_summary_follows_registration_tenants_move_outs_and_hazards(auth, client
     db.session.commit()
     assert summary(household.id) == recount(household.id) == (1, 1, None)  # 李四: a day late
     assert summary(other.id) == recount(other.id) == (1, 2, None)  # 单伟
-    db.session.delete(moved)
+    moved.household = household  # back, through the relationship, on an object expired by the commit
     db.session.commit()
+    assert summary(household.id) == recount(household.id) == (2, 2, None)
     assert summary(other.id) == recount(other.id) == (0, None, None)
+    db.session.delete(moved)
+    db.session.delete(hazard)
+    db.session.commit()
+    assert summary(household.id) == recount(household.id) == (1, 1, None)
 
 
 def test_session_copy_of_a_household_sees_its_new_summary(app, station):
