@@ -11,7 +11,7 @@ from blueprints.residents.people import LedgerError
 from extensions import db
 from models import Address, Resident, audit
 from models.people import NAME_SUFFIX, SEARCH_KEY, ResidentSearchKey
-from models.places import AddressSearchKey, prefix_range
+from models.places import KEY_LENGTH, AddressSearchKey, prefix_range
 
 SEARCH_LIMIT = 30  # a phone screen or two; refine the query for more
 
@@ -81,7 +81,8 @@ def normalise_query(q: str | None) -> str:
     """What the officer typed, lower-cased, without spaces; full-width letters become ASCII."""
     import unicodedata
 
-    return "".join(unicodedata.normalize("NFKC", q or "").split()).lower()[:40]
+    # At most KEY_LENGTH characters: the search-key tables keep that much of each key.
+    return "".join(unicodedata.normalize("NFKC", q or "").split()).lower()[:KEY_LENGTH]
 
 
 def _search(user, query, term: str):
