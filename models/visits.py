@@ -2,10 +2,10 @@
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, case, delete, event, func, insert, \
-    inspect, select, update
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, case, delete, event, func, \
+    insert, inspect, literal_column, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from extensions import db
 from models.people import Resident
@@ -283,3 +283,115 @@ def rebuild_summaries(connection, station_id: int) -> None:
         select(v.c.resident_id, func.min(v.c.station_id), func.max(v.c.recorded_at))
         .where(v.c.station_id == station_id, v.c.resident_id.is_not(None), v.c.outcome.in_(VISITED_OUTCOMES))
         .group_by(v.c.resident_id)))
+
+
+# --- plan candidates kept on write ------------------------------------------------------------------
+# "Who to visit" starts from the residents it may show: every focus resident, and every resident with
+# an open tenancy (a tenant of an overdue rental is a candidate). visit_candidates holds them with
+# their address's grid and position, so the plan reads one index range (station, grid, latitude)
+# instead of walking the station's focus residents and the overdue households' tenancies to their
+# addresses. One row per focus resident (household_id 0) and one per open tenancy (its household),
+# positioned at the RESIDENT's address; residents without an address are not candidates (the plan
+# never showed them). The rows of a resident are recomputed from the source tables (_CANDIDATES_SQL)
+# after each flush that touched them (the session listener below: residents' focus, address or
+# station, addresses' grid or position, tenancies); Core INSERTs (the demo seeder) skip the
+# listener, so whoever does that calls rebuild_candidates afterwards.
+
+class VisitCandidate(db.Model):
+    """A resident the visit plan may show: focus (household_id 0) or tenant of household_id (open)."""
+
+    __tablename__ = "visit_candidates"
+    # The plan's read: a station's rows in the officer's grids and a latitude band, the rest of the
+    # filter (longitude, focus or overdue household) and the resident id from the same index entries.
+    __table_args__ = (Index("ix_visit_candidates_box", "station_id", "grid_id", "lat", "lon", "is_focus",
+                            "household_id", "resident_id"),)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 0: focus row
+    station_id: Mapped[int] = mapped_column(Integer)
+    grid_id: Mapped[int | None] = mapped_column(Integer)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    is_focus: Mapped[bool] = mapped_column(Boolean)
+
+
+_CANDIDATE_COLUMNS = ["resident_id", "household_id", "station_id", "grid_id", "lat", "lon", "is_focus"]
+
+
+def candidates_select(where_resident):
+    """The candidate rows computed from residents, addresses and tenancies, for the residents that
+    `where_resident(residents_table)` selects (UNION: a resident's duplicate open tenancies of one
+    household are one row)."""
+    from models.places import Address
+    from models.rentals import Tenancy
+
+    r, a, t = Resident.__table__, Address.__table__, Tenancy.__table__
+    focus = (select(r.c.id, literal_column("0", Integer), r.c.station_id, a.c.grid_id, a.c.lat, a.c.lon, r.c.is_focus)
+             .select_from(r.join(a, a.c.id == r.c.address_id)).where(r.c.is_focus.is_(True), where_resident(r)))
+    tenants = (select(r.c.id, t.c.household_id, r.c.station_id, a.c.grid_id, a.c.lat, a.c.lon, r.c.is_focus)
+               .select_from(t.join(r, r.c.id == t.c.resident_id).join(a, a.c.id == r.c.address_id))
+               .where(t.c.move_out.is_(None), where_resident(r)))
+    return union(focus, tenants)
+
+
+def refresh_candidates(connection, resident_ids) -> None:
+    """Recompute the candidate rows of these residents (delete, then one INSERT .. SELECT)."""
+    ids = sorted({i for i in resident_ids if i is not None})
+    table = VisitCandidate.__table__
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        connection.execute(delete(table).where(table.c.resident_id.in_(chunk)))
+        connection.execute(insert(table).from_select(_CANDIDATE_COLUMNS,
+                                                     candidates_select(lambda r: r.c.id.in_(chunk))))
+
+
+def rebuild_candidates(connection, station_id: int) -> None:
+    """Recompute a station's candidate rows (after Core INSERTs that skip the listener)."""
+    table = VisitCandidate.__table__
+    connection.execute(delete(table).where(table.c.station_id == station_id))
+    connection.execute(insert(table).from_select(_CANDIDATE_COLUMNS,
+                                                 candidates_select(lambda r: r.c.station_id == station_id)))
+
+
+_RESIDENT_FIELDS = ("is_focus", "tags", "address_id", "address", "station_id")
+_ADDRESS_FIELDS = ("grid_id", "grid", "lat", "lon")
+_TENANCY_FIELDS = ("move_out", "household_id", "household", "resident_id", "resident")
+
+
+def _changed(obj, names) -> bool:
+    state = inspect(obj)
+    return any(name in state.attrs and state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "after_flush")
+def _candidates_after_flush(session, flush_context) -> None:
+    """Recompute the candidate rows of the residents this flush touched (session.new/dirty/deleted
+    and the attributes' history still show what the flush wrote)."""
+    from models.places import Address
+    from models.rentals import Tenancy
+
+    residents, addresses = set(), set()
+    for obj in session.new:
+        if isinstance(obj, Resident):
+            residents.add(obj.id)
+        elif isinstance(obj, Tenancy):
+            residents.add(obj.resident_id)
+    for obj in session.dirty:
+        if isinstance(obj, Resident) and _changed(obj, _RESIDENT_FIELDS):
+            residents.add(obj.id)
+        elif isinstance(obj, Tenancy) and _changed(obj, _TENANCY_FIELDS):
+            residents.add(obj.resident_id)
+            residents.update(inspect(obj).attrs.resident_id.history.deleted or ())
+        elif isinstance(obj, Address) and _changed(obj, _ADDRESS_FIELDS):
+            addresses.add(obj.id)
+    for obj in session.deleted:
+        if isinstance(obj, Tenancy):
+            residents.add(obj.resident_id)
+            residents.update(inspect(obj).attrs.resident_id.history.deleted or ())
+    if not (residents or addresses):
+        return
+    connection = session.connection()
+    if addresses:
+        residents.update(connection.scalars(select(Resident.__table__.c.id).where(
+            Resident.__table__.c.address_id.in_(sorted(addresses)))))
+    if residents:
+        refresh_candidates(connection, residents)

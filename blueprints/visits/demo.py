@@ -12,7 +12,7 @@ from blueprints.home.services import LOCAL_TZ
 from blueprints.visits.subjects import place_search_text
 from extensions import db
 from models import Address, FollowUp, Place, RentalHousehold, Resident, Visit
-from models.visits import PURPOSES, rebuild_summaries
+from models.visits import PURPOSES, rebuild_candidates, rebuild_summaries
 
 SIZES = {"small": {"places": 30, "visits": 400}, "station": {"places": 300, "visits": 20_000}}
 CHUNK = 5_000
@@ -134,4 +134,7 @@ def seed(ctx) -> None:
                      for index, answer, due in follow_ups])
     # The bulk inserts skip the Visit mapper events that keep the day totals and last visits.
     rebuild_summaries(db.session.connection(), station_id)
+    # The plan's candidates: the ledger's seeder (which runs before this one) inserts residents,
+    # addresses and tenancies with Core INSERTs, which skip the listener that keeps them.
+    rebuild_candidates(db.session.connection(), station_id)
     ctx.extra["visits"] = {"places": len(places), "visits": len(rows), "follow_ups": len(follow_ups)}

@@ -3,25 +3,28 @@
 Focus residents: tagged 独居老人 (elderly_alone) or 走失风险 (wander_risk), tenants of a rental whose
 inspection is overdue (the rentals ledger's own rule), and residents named by an open task of mine
 (Task.source "resident:<id>"). Three statements whatever the data size: the task sources, the
-candidates with their names and reasons (their last visit from resident_visit_states, kept on
-write; a bounding box and a cheap planar ordering in SQL), and the hours of their earlier visits;
+candidates with their names and reasons (focus residents and tenants from visit_candidates, read by
+grid and a bounding box from its index; their last visit from resident_visit_states; both kept on
+write; a cheap planar ordering in SQL), and the hours of their earlier visits;
 the exact distance (domain.geo.distance_m) is computed only for the candidates read.
 """
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, or_, select, union
+from geopy.distance import EARTH_RADIUS
+from sqlalchemy import Float, Integer, and_, bindparam, case, exists, or_, select, union
 
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from blueprints.visits.timing import suggest_period
-from domain.geo import bounding_box, distance_m
+from domain.geo import bounding_box
 from extensions import db
 from models import Address, Resident, Task, Tenancy, Visit, utcnow
-from models.visits import ResidentVisitState
+from models.visits import ResidentVisitState, VisitCandidate
 from models.tasks import OPEN_STATUSES
 from models.users import COMMUNITY
 from models.visits import MET, NO_ONE_HOME
@@ -78,88 +81,130 @@ def _task_resident_ids(user) -> list[int]:
     return sorted(ids)
 
 
-def _reason_columns(user, task_ids):
+# The plan's statement, built once per (day, rules, shape) with bind parameters for the rest: the
+# station, the grids, the box, `since`, the position and the tasked residents.
+_STATION = bindparam("station", type_=Integer)
+_GRIDS = bindparam("grids", expanding=True, type_=Integer)
+_TASKS = bindparam("tasks", expanding=True, type_=Integer)
+_SINCE = bindparam("since", type_=ResidentVisitState.last_visited_at.type)
+_SOUTH, _NORTH, _WEST, _EAST, _LAT0, _LON0, _SHRINK = (bindparam(name, type_=Float) for name in (
+    "south", "north", "west", "east", "lat0", "lon0", "shrink"))
+
+
+def _reason_columns(today, rules, tasked: bool):
     """Each reason as a SQL condition over Resident (evaluated only for the rows shown), and the SQL
     condition of an inspection-overdue household of the station."""
-    overdue = ledger._flags(people.today_local(), ledger.Rules.from_config())["inspection_overdue"]
-    overdue_households = select(ledger.H.id).where(ledger.H.station_id == user.station_id, overdue)
+    overdue = ledger._flags(today, rules)["inspection_overdue"]
+    overdue_households = select(ledger.H.id).where(ledger.H.station_id == _STATION, overdue)
     reasons = {
         "elderly_alone": Resident.tags.like("% elderly_alone %"),
         "wander_risk": Resident.tags.like("% wander_risk %"),
         "rental_overdue": exists().where(Tenancy.resident_id == Resident.id, Tenancy.move_out.is_(None),
                                          Tenancy.household_id.in_(overdue_households)),
-        "task": Resident.id.in_(task_ids) if task_ids else None,
+        "task": Resident.id.in_(_TASKS) if tasked else None,
     }
     return {name: condition for name, condition in reasons.items() if condition is not None}, overdue_households
 
 
-def _candidates(user, task_ids, overdue_households, since, box):
+def _candidates(overdue_households, community: bool, positioned: bool, tasked: bool):
     """The station's focus residents, tenants of overdue rentals and tasked residents in the user's
-    grids (and `box`), not visited since `since`: (id, lat, lon, last visit) rows, one UNION whose
-    parts each start from an index (the focus residents' (station, is_focus, address) index, the
-    overdue households' tenancies, the task ids) and read the last visit from resident_visit_states."""
-    def part(query, station=Resident.station_id == user.station_id):
-        query = (query.join(Address, Resident.address_id == Address.id)
-                 .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
-                 .where(station, or_(ResidentVisitState.last_visited_at.is_(None), ResidentVisitState.last_visited_at < since)))
-        if user.role == COMMUNITY:
-            query = query.where(Address.grid_id.in_(user.grid_ids or [-1]))
-        if box:
-            south, west, north, east = box
-            query = query.where(Address.lat.between(south, north), Address.lon.between(west, east))
-        return query
+    grids (and the box), not visited since `since`: (id, lat, lon, last visit) rows. The first two
+    come from visit_candidates (kept on write: every focus resident and every open tenancy, at the
+    resident's address) by its (station, grid, lat, ...) index: a focus row, or a tenancy row of an
+    overdue household; the tasked residents from their ids. The last visit from
+    resident_visit_states."""
+    c = VisitCandidate.__table__
+    candidates = (select(c.c.resident_id.label("id"), c.c.lat, c.c.lon, ResidentVisitState.last_visited_at)
+                  .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == c.c.resident_id)
+                  .where(c.c.station_id == _STATION,
+                         or_(c.c.is_focus.is_(True), c.c.household_id.in_(overdue_households))))
+    tasked_part = (select(Resident.id, Address.lat, Address.lon, ResidentVisitState.last_visited_at)
+                   .join(Address, Resident.address_id == Address.id)
+                   .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
+                   .where(Resident.station_id == _STATION, Resident.id.in_(_TASKS)))
+    parts = []
+    for query, grid, lat, lon in ((candidates, c.c.grid_id, c.c.lat, c.c.lon),
+                                  (tasked_part, Address.grid_id, Address.lat, Address.lon)):
+        query = query.where(or_(ResidentVisitState.last_visited_at.is_(None),
+                                ResidentVisitState.last_visited_at < _SINCE))
+        if community:
+            query = query.where(grid.in_(_GRIDS))
+        if positioned:
+            query = query.where(lat.between(_SOUTH, _NORTH), lon.between(_WEST, _EAST))
+        parts.append(query)
+    # UNION / DISTINCT: a focus resident who is also a tenant of an overdue rental (or of two, or
+    # tasked) is one row.
+    return (union(*parts) if tasked else parts[0].distinct()).subquery()
 
-    columns = (Resident.id, Address.lat, Address.lon, ResidentVisitState.last_visited_at)
-    parts = [part(select(*columns).where(Resident.is_focus.is_(True))),
-             part(select(*columns).select_from(Tenancy).join(Resident, Tenancy.resident_id == Resident.id)
-                  .where(Tenancy.household_id.in_(overdue_households), Tenancy.move_out.is_(None)),
-                  # "+ 0": not a condition an index can serve, so SQLite (which has no statistics
-                  # here) starts from the few overdue households, not from every resident.
-                  station=Resident.station_id + 0 == user.station_id)]
-    if task_ids:
-        parts.append(part(select(*columns).where(Resident.id.in_(task_ids))))
-    # UNION (not ALL): a focus resident who is also a tenant of an overdue rental is one row.
-    return union(*parts).subquery()
+
+@lru_cache(maxsize=32)
+def _plan_statement(today, rules, community: bool, positioned: bool, tasked: bool):
+    """The candidates kept (the CANDIDATE_LIMIT nearest by a planar distance, or the PLAN_LIMIT
+    longest unvisited) with their names and reasons (the CASEs run on those rows only)."""
+    reasons, overdue_households = _reason_columns(today, rules, tasked)
+    candidates = _candidates(overdue_households, community, positioned, tasked)
+    kept = select(candidates)
+    if positioned:
+        # Planar distance in degrees, longitude shrunk by cos(latitude): plain arithmetic on every
+        # database, good enough to order a few kilometres; the exact distance is computed after.
+        planar = (candidates.c.lat - _LAT0) * (candidates.c.lat - _LAT0) + \
+            (candidates.c.lon - _LON0) * _SHRINK * (candidates.c.lon - _LON0) * _SHRINK
+        kept = kept.order_by(planar, candidates.c.id).limit(CANDIDATE_LIMIT).subquery("kept")
+        order = ()  # sorted by the exact distance
+    else:
+        last = candidates.c.last_visited_at
+        kept = kept.order_by(case((last.is_(None), 0), else_=1), last, candidates.c.id).limit(PLAN_LIMIT) \
+            .subquery("kept")
+        order = (case((kept.c.last_visited_at.is_(None), 0), else_=1), kept.c.last_visited_at, kept.c.id)
+    return (select(kept.c.id, kept.c.lat, kept.c.lon, kept.c.last_visited_at, Resident.name,
+                   *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
+            .join(Resident, Resident.id == kept.c.id).order_by(*order))
 
 
 def who_to_visit(user, position: tuple[float, float] | None = None) -> list[PlanRow]:
     """Focus residents of the user's grids not visited for VISIT_FOCUS_DAYS, nearest first when
     `position` (WGS-84) is given and within VISIT_PLAN_RADIUS_M of it, else longest unvisited first."""
     task_ids = _task_resident_ids(user)
-    reasons, overdue_households = _reason_columns(user, task_ids)
-    since = utcnow() - timedelta(days=focus_days())
-    box = bounding_box(*position, plan_radius_m()) if position else None
-    candidates = _candidates(user, task_ids, overdue_households, since, box)
-    kept = select(candidates)
+    community = user.role == COMMUNITY
+    statement = _plan_statement(people.today_local(), ledger.Rules.from_config(), community, bool(position),
+                                bool(task_ids))
+    params = {"station": user.station_id, "since": utcnow() - timedelta(days=focus_days())}
+    if community:
+        params["grids"] = list(user.grid_ids or [-1])
+    if task_ids:
+        params["tasks"] = task_ids
     if position:
         lat0, lon0 = position
-        # Planar distance in degrees, longitude shrunk by cos(latitude): plain arithmetic on every
-        # database, good enough to order a few kilometres; the exact distance is computed below.
-        shrink = math.cos(math.radians(lat0))
-        planar = (candidates.c.lat - lat0) * (candidates.c.lat - lat0) + \
-            (candidates.c.lon - lon0) * shrink * (candidates.c.lon - lon0) * shrink
-        kept = kept.order_by(planar, candidates.c.id).limit(CANDIDATE_LIMIT).subquery("kept")
-        order = ()  # sorted below by the exact distance
-    else:
-        last = candidates.c.last_visited_at
-        kept = kept.order_by(case((last.is_(None), 0), else_=1), last, candidates.c.id).limit(PLAN_LIMIT) \
-            .subquery("kept")
-        order = (case((kept.c.last_visited_at.is_(None), 0), else_=1), kept.c.last_visited_at, kept.c.id)
-    # The name and the reasons only for the rows kept (the CASEs run on at most CANDIDATE_LIMIT rows).
-    found = db.session.execute(
-        select(kept.c.id, kept.c.lat, kept.c.lon, kept.c.last_visited_at, Resident.name,
-               *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
-        .join(Resident, Resident.id == kept.c.id).order_by(*order)).all()
+        south, west, north, east = bounding_box(lat0, lon0, plan_radius_m())
+        params.update(south=south, north=north, west=west, east=east, lat0=lat0, lon0=lon0,
+                      shrink=math.cos(math.radians(lat0)))
+    found = db.session.execute(statement, params).all()
     rows = [PlanRow(ResidentRef(row.id, row.name), [name for name in REASONS if getattr(row, name, 0)],
                     row.last_visited_at, row.lat, row.lon) for row in found]
     if position:
         radius = plan_radius_m()
-        for row in rows:
-            row.distance_m = distance_m(lat0, lon0, row.lat, row.lon)
+        _add_distances(lat0, lon0, rows)
         rows = sorted((r for r in rows if r.distance_m <= radius), key=lambda r: (r.distance_m, r.resident.id))
         rows = rows[:PLAN_LIMIT]
     _add_suggestions(rows)
     return rows
+
+
+def _add_distances(lat0: float, lon0: float, rows: list[PlanRow]) -> None:
+    """Each row's great-circle distance from (lat0, lon0) in metres: domain.geo.distance_m's
+    (geopy's great_circle) very formula and operations, so the very same floats, with the origin's
+    sines and cosines computed once instead of once per row."""
+    lat1, lng1 = math.radians(lat0), math.radians(lon0)
+    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
+    sin, cos, sqrt, atan2, radians = math.sin, math.cos, math.sqrt, math.atan2, math.radians
+    for row in rows:
+        lat2, lng2 = radians(row.lat), radians(row.lon)
+        sin_lat2, cos_lat2 = sin(lat2), cos(lat2)
+        delta_lng = lng2 - lng1
+        cos_delta_lng, sin_delta_lng = cos(delta_lng), sin(delta_lng)
+        d = atan2(sqrt((cos_lat2 * sin_delta_lng) ** 2 + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta_lng) ** 2),
+                  sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta_lng)
+        row.distance_m = EARTH_RADIUS * d * 1000
 
 
 def _add_suggestions(rows: list[PlanRow]) -> None:

@@ -1,12 +1,14 @@
 """Views of visits that read many rows: who to visit (officer, phone) and coverage (command room, desktop)."""
 import io
+from typing import NamedTuple
 
-from flask import abort, request, send_file
+from flask import abort, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.visits import bp, coverage, plan, services
 from blueprints.visits.forms import CoverageExportForm
-from blueprints.visits.routes import visit_labels
+from blueprints.visits.routes import visit_labels, visit_time
 from domain.geo import valid_position
 from web import render, requires
 
@@ -21,6 +23,49 @@ def _position_from_args() -> tuple[float, float] | None:
     return lat, lon
 
 
+# A resident id no route produces, replaced by each row's id in the URLs built once per page.
+_ID = 2_147_483_000
+
+
+def _url_pattern(endpoint: str, **values) -> tuple[str, str]:
+    """The URL of `endpoint` split around the id (built once per page, not once per row)."""
+    url = url_for(endpoint, **values)
+    prefix, _sep, suffix = url.partition(str(_ID))
+    return prefix, suffix
+
+
+class PlanLine(NamedTuple):
+    """What the plan's template shows of a row, formatted once here."""
+
+    row: plan.PlanRow
+    show_url: str
+    new_url: str
+    distance: str | None
+    last_visit: str
+    suggestion: str | None
+
+
+def _plan_lines(rows, period_labels) -> list[PlanLine]:
+    """Each row's links, distance, last visit and suggestion as text: the route prefixes and the
+    translated formats looked up once per page (the same text the template's url_for, _() and
+    the when macro wrote per row)."""
+    show = _url_pattern("residents.show", resident_id=_ID)
+    new = _url_pattern("visits.new", subject_type="resident", subject_id=_ID)
+    # Plain text, escaped once when the template writes it.
+    metres, last, never = _("%(d)s m"), _("last visited %(when)s"), _("never visited")
+    missed = _("No one home %(n)d times (at %(hours)s h): try %(when)s.")
+    lines = []
+    for row in rows:
+        rid = str(row.resident.id)
+        lines.append(PlanLine(
+            row, show[0] + rid + show[1], new[0] + rid + new[1],
+            metres % {"d": int(round(row.distance_m, 0))} if row.distance_m is not None else None,
+            last % {"when": visit_time(row.last_visit)} if row.last_visit else never,
+            missed % {"n": row.missed, "hours": ", ".join(map(str, row.hours)),
+                      "when": period_labels[row.suggestion]} if row.suggestion else None))
+    return lines
+
+
 @bp.get("/plan")
 @requires(*services.RECORD_ROLES)
 def plan_page():
@@ -30,10 +75,11 @@ def plan_page():
     # The reason and period labels translated once here, not once per row (they override
     # visit_labels' lazy ones for this page).
     labels = visit_labels()
-    return render("visits/plan.html", "visits/_plan.html", rows=rows,
+    period_labels = {k: str(v) for k, v in labels["period_labels"].items()}
+    return render("visits/plan.html", "visits/_plan.html", lines=_plan_lines(rows, period_labels),
                   position=position, days=plan.focus_days(), radius_km=plan.plan_radius_m() / 1000,
                   reason_labels={k: str(v) for k, v in labels["reason_labels"].items()},
-                  period_labels={k: str(v) for k, v in labels["period_labels"].items()})
+                  period_labels=period_labels)
 
 
 def _coverage():
