@@ -112,6 +112,26 @@ def test_no_one_home_keeps_the_resident_on_the_plan_with_a_time_to_try(officer, 
     assert "No one home 2 times (at 9, 10 h): try in the afternoon (12–17)." in page
 
 
+def test_plan_rows_render_links_texts_and_escape_names(officer, client, station):
+    """Each row (written in Python, not the template): links to the resident and to record a visit,
+    the distance, the last visit in station time or "never visited", the reasons, names escaped."""
+    s, a = station.station, station.grid_a
+    odd = focus_resident(s, a, "<b>甲&乙</b>", metres=120, tags=" elderly_alone wander_risk ")
+    seen = focus_resident(s, a, "走访过", metres=300)
+    moment = datetime(2026, 1, 2, 1, 5, tzinfo=timezone.utc)  # 09:05 in Asia/Shanghai
+    make_visit(officer, seen, moment, outcome="met")
+    page = text(client.get(f"/visits/plan?lat={HERE[0]}&lon={HERE[1]}", headers=HX))
+    assert "<b>甲" not in page and "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in page
+    assert f'<a href="/residents/{odd.id}"><strong>' in page
+    assert f'href="/visits/new?subject_type=resident&amp;subject_id={odd.id}">Record a visit</a>' in page
+    assert '<span class="distance">120 m</span>' in page and '<span class="distance">300 m</span>' in page
+    assert "never visited" in page and "last visited 2026-01-02 09:05" in page
+    assert ('<span class="tag flag">Elderly living alone</span> <span class="tag flag">Risk of wandering off</span> '
+            in page)
+    empty = text(client.get("/visits/plan?lat=0.5&lon=0.5", headers=HX))
+    assert "No one to visit right now." in empty and "plan-resident-" not in empty
+
+
 def test_timing_rules():
     assert period_of(9) == "morning" and period_of(13) == "afternoon" and period_of(19) == "evening"
     assert period_of(23) is None

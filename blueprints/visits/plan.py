@@ -66,13 +66,28 @@ def plan_radius_m() -> int:
     return int(current_app.config.get("VISIT_PLAN_RADIUS_M", 3000))  # a walk or a short ride
 
 
+def _task_sources_statement(with_grids: bool):
+    mine = Task.assignee_id == bindparam("user", type_=Integer)
+    if with_grids:
+        mine = or_(mine, and_(Task.assignee_id.is_(None),
+                              Task.grid_id.in_(bindparam("grids", expanding=True, type_=Integer))))
+    return select(Task.source).where(Task.station_id == bindparam("station", type_=Integer),
+                                     Task.status.in_(OPEN_STATUSES), Task.source.like("resident:%"), mine)
+
+
+# Built once with bind parameters (with and without the user's grids).
+_TASK_SOURCES = {True: _task_sources_statement(True), False: _task_sources_statement(False)}
+_VISIT_HOURS = select(Visit.resident_id, Visit.local_hour, Visit.outcome).where(
+    Visit.resident_id.in_(bindparam("residents", expanding=True, type_=Integer)), Visit.outcome.in_((NO_ONE_HOME, MET)))
+
+
 def _task_resident_ids(user) -> list[int]:
     """Residents named by the officer's open tasks (their own, or their grids' unclaimed ones)."""
-    mine = Task.assignee_id == user.id
+    params = {"user": user.id, "station": user.station_id}
     if user.grid_ids:
-        mine = or_(mine, and_(Task.assignee_id.is_(None), Task.grid_id.in_(user.grid_ids)))
-    sources = db.session.scalars(select(Task.source).where(
-        Task.station_id == user.station_id, Task.status.in_(OPEN_STATUSES), Task.source.like("resident:%"), mine))
+        params["grids"] = list(user.grid_ids)
+    # On the session's connection: plain rows, without the ORM's result layer.
+    sources = db.session.connection().scalars(_TASK_SOURCES[bool(user.grid_ids)], params)
     ids = set()
     for source in sources:
         tail = source.split(":", 1)[1].strip()
@@ -178,7 +193,7 @@ def who_to_visit(user, position: tuple[float, float] | None = None) -> list[Plan
         south, west, north, east = bounding_box(lat0, lon0, plan_radius_m())
         params.update(south=south, north=north, west=west, east=east, lat0=lat0, lon0=lon0,
                       shrink=math.cos(math.radians(lat0)))
-    found = db.session.execute(statement, params).all()
+    found = db.session.connection().execute(statement, params).all()
     rows = [PlanRow(ResidentRef(row.id, row.name), [name for name in REASONS if getattr(row, name, 0)],
                     row.last_visited_at, row.lat, row.lon) for row in found]
     if position:
@@ -212,9 +227,7 @@ def _add_suggestions(rows: list[PlanRow]) -> None:
     if not rows:
         return
     hours: dict[int, tuple[list[int], list[int]]] = {r.resident.id: ([], []) for r in rows}
-    for resident_id, hour, outcome in db.session.execute(
-            select(Visit.resident_id, Visit.local_hour, Visit.outcome)
-            .where(Visit.resident_id.in_(list(hours)), Visit.outcome.in_((NO_ONE_HOME, MET)))):
+    for resident_id, hour, outcome in db.session.connection().execute(_VISIT_HOURS, {"residents": list(hours)}):
         hours[resident_id][0 if outcome == NO_ONE_HOME else 1].append(hour)
     for row in rows:
         missed, met = hours[row.resident.id]

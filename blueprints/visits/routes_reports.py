@@ -1,10 +1,10 @@
 """Views of visits that read many rows: who to visit (officer, phone) and coverage (command room, desktop)."""
 import io
-from typing import NamedTuple
 
 from flask import abort, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from blueprints.visits import bp, coverage, plan, services
 from blueprints.visits.forms import CoverageExportForm
@@ -34,35 +34,33 @@ def _url_pattern(endpoint: str, **values) -> tuple[str, str]:
     return prefix, suffix
 
 
-class PlanLine(NamedTuple):
-    """What the plan's template shows of a row, formatted once here."""
-
-    row: plan.PlanRow
-    show_url: str
-    new_url: str
-    distance: str | None
-    last_visit: str
-    suggestion: str | None
-
-
-def _plan_lines(rows, period_labels) -> list[PlanLine]:
-    """Each row's links, distance, last visit and suggestion as text: the route prefixes and the
-    translated formats looked up once per page (the same text the template's url_for, _() and
-    the when macro wrote per row)."""
+def _plan_lines(rows, reason_labels, period_labels) -> list[Markup]:
+    """Each row's list item as HTML, written here (values escaped here) instead of a dozen template
+    expressions per row: the links from route prefixes built once, the translated formats and
+    reason tags looked up once per page; the same HTML the template wrote."""
     show = _url_pattern("residents.show", resident_id=_ID)
     new = _url_pattern("visits.new", subject_type="resident", subject_id=_ID)
-    # Plain text, escaped once when the template writes it.
-    metres, last, never = _("%(d)s m"), _("last visited %(when)s"), _("never visited")
+    show, new = [escape(part) for part in show], [escape(part) for part in new]
+    metres, last, never = _("%(d)s m"), _("last visited %(when)s"), escape(_("never visited"))
     missed = _("No one home %(n)d times (at %(hours)s h): try %(when)s.")
+    record = escape(_("Record a visit"))
+    tags = {name: f'<span class="tag flag">{escape(label)}</span> ' for name, label in reason_labels.items()}
     lines = []
     for row in rows:
-        rid = str(row.resident.id)
-        lines.append(PlanLine(
-            row, show[0] + rid + show[1], new[0] + rid + new[1],
-            metres % {"d": int(round(row.distance_m, 0))} if row.distance_m is not None else None,
-            last % {"when": visit_time(row.last_visit)} if row.last_visit else never,
-            missed % {"n": row.missed, "hours": ", ".join(map(str, row.hours)),
-                      "when": period_labels[row.suggestion]} if row.suggestion else None))
+        rid = row.resident.id
+        distance = "" if row.distance_m is None else \
+            f'<span class="distance">{escape(metres % {"d": int(round(row.distance_m, 0))})}</span>'
+        seen = escape(last % {"when": visit_time(row.last_visit)}) if row.last_visit else never
+        suggestion = "" if not row.suggestion else (
+            f'\n      <p class="suggestion" id="suggestion-{rid}">%s</p>\n      ' % escape(missed % {
+                "n": row.missed, "hours": ", ".join(map(str, row.hours)), "when": period_labels[row.suggestion]}))
+        lines.append(Markup(
+            f'\n    <li id="plan-resident-{rid}" class="plan-row">\n      <div class="page-head">\n'
+            f'        <a href="{show[0]}{rid}{show[1]}"><strong>{escape(row.resident.name)}</strong></a>\n'
+            f'        {distance}\n      </div>\n'
+            f'      <div>{"".join(tags[r] for r in row.reasons)}</div>\n'
+            f'      <small class="muted">{seen}</small>\n      {suggestion}\n'
+            f'      <a class="button small primary" href="{new[0]}{rid}{new[1]}">{record}</a>\n    </li>\n    '))
     return lines
 
 
@@ -75,11 +73,10 @@ def plan_page():
     # The reason and period labels translated once here, not once per row (they override
     # visit_labels' lazy ones for this page).
     labels = visit_labels()
-    period_labels = {k: str(v) for k, v in labels["period_labels"].items()}
-    return render("visits/plan.html", "visits/_plan.html", lines=_plan_lines(rows, period_labels),
-                  position=position, days=plan.focus_days(), radius_km=plan.plan_radius_m() / 1000,
-                  reason_labels={k: str(v) for k, v in labels["reason_labels"].items()},
-                  period_labels=period_labels)
+    return render("visits/plan.html", "visits/_plan.html", position=position, days=plan.focus_days(),
+                  radius_km=plan.plan_radius_m() / 1000,
+                  lines=_plan_lines(rows, {k: str(v) for k, v in labels["reason_labels"].items()},
+                                    {k: str(v) for k, v in labels["period_labels"].items()}))
 
 
 def _coverage():
