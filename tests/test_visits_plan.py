@@ -412,6 +412,44 @@ def brute_force_plan(user, position):
     return [(r[1], r[2], r[3], None if r[0] is None else round(r[0], 6)) for r in rows[:50]]
 
 
+def test_coverage_focus_counts_equal_a_recount(officer, station):
+    """Focus residents per grid (read from visit_candidates' focus rows) and those visited in 30/90
+    days are what a plain count over residents, addresses and visits gives, after tags change and
+    addresses move."""
+    import random
+
+    from blueprints.visits import coverage
+    from models import Address, Resident
+    rng = random.Random(16)
+    s, now = station.station, datetime.now(timezone.utc)
+    people = []
+    for i in range(40):
+        tags = rng.choice([" elderly_alone ", " wander_risk ", " ", " disability "])
+        people.append(focus_resident(s, rng.choice([station.grid_a, station.grid_b]), f"覆盖{i}", tags=tags))
+        for _ in range(rng.randrange(3)):
+            make_visit(officer, people[-1], now - timedelta(days=rng.uniform(0, 120)),
+                       outcome=rng.choice(["met", "refused", "no_one_home"]))
+    for person in people[:10]:
+        person.tags = rng.choice([" elderly_alone ", " "])
+    for person in people[10:15]:
+        db.session.get(Address, person.address_id).grid_id = station.grid_b.id
+    db.session.commit()
+
+    expected = {}
+    for resident in db.session.scalars(select(Resident).where(Resident.station_id == s.id, Resident.is_focus)):
+        grid_id = db.session.get(Address, resident.address_id).grid_id
+        answered = [v.recorded_at for v in db.session.scalars(select(Visit).where(Visit.resident_id == resident.id))
+                    if v.outcome in ("met", "refused")]
+        last = max(answered) if answered else None
+        counts = expected.setdefault(grid_id, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += bool(last and last >= now - timedelta(days=30))
+        counts[2] += bool(last and last >= now - timedelta(days=90))
+    report = coverage.coverage(s.id, date.today())
+    got = {row.grid.id: [row.focus, row.focus_30, row.focus_90] for row in report.grids if row.focus}
+    assert got and got == expected
+
+
 @pytest.mark.parametrize("position", [HERE, None])
 def test_plan_equals_a_brute_force_recomputation(officer, station, position):
     """Sixty residents of every kind at random places and random visits: the plan is what a plain

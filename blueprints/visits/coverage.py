@@ -12,12 +12,13 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import case, exists, func, or_, select, union_all
+from sqlalchemy import Date, Integer, bindparam, case, exists, func, or_, select, union_all
 
 from extensions import db
-from models import Address, FollowUp, Grid, RentalHousehold, Resident, User, Visit, audit, utcnow
+from models import FollowUp, Grid, RentalHousehold, User, Visit, audit, utcnow
 from models.users import COMMUNITY
-from models.visits import LOCAL_TZ, NO_ONE_HOME, VISITED_OUTCOMES, ResidentVisitState, VisitDayTotal, local_day_of
+from models.visits import LOCAL_TZ, NO_ONE_HOME, VISITED_OUTCOMES, ResidentVisitState, VisitCandidate, VisitDayTotal, \
+    local_day_of
 
 WINDOWS = (30, 90)  # days
 
@@ -57,43 +58,87 @@ class Coverage:
     totals: GridCoverage = field(default=None)
 
 
-def _visited_since(column, since: datetime):
+# The statements, built once with bind parameters: the station, the windows' starts (d30, d90),
+# their local first days (day30, day90) and those days' ends (end30, end90), today.
+_AT = Visit.recorded_at.type
+_STATION, _TODAY = bindparam("station", type_=Integer), bindparam("today", type_=Date)
+_D30, _D90, _END30, _END90 = (bindparam(name, type_=_AT) for name in ("d30", "d90", "end30", "end90"))
+_DAY30, _DAY90 = bindparam("day30", type_=Date), bindparam("day90", type_=Date)
+
+
+def _visited_since(column, since):
     return case((exists().where(column, Visit.recorded_at >= since, Visit.outcome.in_(VISITED_OUTCOMES)), 1),
                 else_=0)
 
 
+def _households_statement():
+    H = RentalHousehold
+    return (select(H.grid_id, func.count(H.id), func.sum(_visited_since(Visit.household_id == H.id, _D30)),
+                   func.sum(_visited_since(Visit.household_id == H.id, _D90)))
+            .where(H.station_id == _STATION).group_by(H.grid_id))
+
+
+def _focus_statement():
+    """Focus residents (tagged 独居老人 or 走失风险, with an address) per grid of their address: the
+    focus rows (household 0) of visit_candidates (kept on write, models.visits), read from its
+    index without going to the residents or their addresses; their last visit from
+    resident_visit_states."""
+    c, last = VisitCandidate.__table__, ResidentVisitState.last_visited_at
+    return (select(c.c.grid_id, func.count(c.c.resident_id), func.sum(case((last >= _D30, 1), else_=0)),
+                   func.sum(case((last >= _D90, 1), else_=0)))
+            .select_from(c).outerjoin(ResidentVisitState, ResidentVisitState.resident_id == c.c.resident_id)
+            .where(c.c.station_id == _STATION, c.c.household_id == 0).group_by(c.c.grid_id))
+
+
+def _visit_counts_statement():
+    """(grid, officer, visits since d30, visits since d90, no one home since d30) rows, one statement:
+    the day totals (kept on write) of the whole local days after each window's first day, and the
+    visits themselves from each window's start to the end of its first day. A (grid, officer) may
+    come more than once: the callers add up."""
+    T = VisitDayTotal
+    in30, in90 = (Visit.recorded_at >= _D30) & (Visit.recorded_at < _END30), \
+        (Visit.recorded_at >= _D90) & (Visit.recorded_at < _END90)
+    totals = (select(T.grid_id, T.officer_id, func.sum(case((T.local_day > _DAY30, T.visits), else_=0)),
+                     func.sum(T.visits), func.sum(case((T.local_day > _DAY30, T.no_one_home), else_=0)))
+              .where(T.station_id == _STATION, T.local_day > _DAY90).group_by(T.grid_id, T.officer_id))
+    first_days = (select(Visit.grid_id, Visit.officer_id, func.sum(case((in30, 1), else_=0)),
+                         func.sum(case((in90, 1), else_=0)),
+                         func.sum(case((in30 & (Visit.outcome == NO_ONE_HOME), 1), else_=0)))
+                  .where(Visit.station_id == _STATION, or_(in30, in90)).group_by(Visit.grid_id, Visit.officer_id))
+    return union_all(totals, first_days)
+
+
+_HOUSEHOLDS, _FOCUS, _VISITS = _households_statement(), _focus_statement(), _visit_counts_statement()
+_LATE = (select(FollowUp.grid_id, FollowUp.officer_id, func.count(FollowUp.id))
+         .where(FollowUp.station_id == _STATION, FollowUp.done_visit_id.is_(None), FollowUp.due_on < _TODAY)
+         .group_by(FollowUp.grid_id, FollowUp.officer_id))
+
+
 def coverage(station_id: int, today: date) -> Coverage:
     """Per grid: households and focus residents visited in 30/90 days, visits, overdue follow-ups;
-    per officer: visits in 30/90 days and overdue follow-ups. Six statements."""
+    per officer: visits in 30/90 days and overdue follow-ups. Six statements (the four counts read
+    on the session's connection, without the ORM's result layer)."""
     now = utcnow()
     d30, d90 = now - timedelta(days=30), now - timedelta(days=90)
+    day30, day90 = local_day_of(d30), local_day_of(d90)
+    end30, end90 = (datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ) for day in (day30, day90))
+    params = {"station": station_id, "today": today, "d30": d30, "d90": d90, "day30": day30, "day90": day90,
+              "end30": end30, "end90": end90}
+    connection = db.session.connection()
     grids = {g.id: GridCoverage(g) for g in db.session.scalars(
         select(Grid).where(Grid.station_id == station_id).order_by(Grid.code))}
-    H = RentalHousehold
-    for grid_id, total, v30, v90 in db.session.execute(
-            select(H.grid_id, func.count(H.id), func.sum(_visited_since(Visit.household_id == H.id, d30)),
-                   func.sum(_visited_since(Visit.household_id == H.id, d90)))
-            .where(H.station_id == station_id).group_by(H.grid_id)):
+    for grid_id, total, v30, v90 in connection.execute(_HOUSEHOLDS, params):
         if grid_id in grids:
             grids[grid_id].households, grids[grid_id].households_30, grids[grid_id].households_90 = \
                 total, int(v30 or 0), int(v90 or 0)
-    focus = Resident.is_focus.is_(True)  # tagged 独居老人 or 走失风险 (models.people.FOCUS_TAGS)
-    last = ResidentVisitState.last_visited_at  # kept on write (models.visits)
-    for grid_id, total, v30, v90 in db.session.execute(
-            select(Address.grid_id, func.count(Resident.id), func.sum(case((last >= d30, 1), else_=0)),
-                   func.sum(case((last >= d90, 1), else_=0)))
-            .join(Address, Resident.address_id == Address.id)
-            .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
-            .where(Resident.station_id == station_id, focus).group_by(Address.grid_id)):
+    for grid_id, total, v30, v90 in connection.execute(_FOCUS, params):
         if grid_id in grids:
             grids[grid_id].focus, grids[grid_id].focus_30, grids[grid_id].focus_90 = total, int(v30 or 0), int(v90 or 0)
     # Visits and overdue follow-ups: one statement each grouped by (grid, officer), added up per
     # grid here and per officer in _officers.
-    visits = _visit_counts(station_id, d30, d90)
-    late = db.session.execute(
-        select(FollowUp.grid_id, FollowUp.officer_id, func.count(FollowUp.id))
-        .where(FollowUp.station_id == station_id, FollowUp.done_visit_id.is_(None), FollowUp.due_on < today)
-        .group_by(FollowUp.grid_id, FollowUp.officer_id)).all()
+    visits = [(grid_id or None, officer_id, int(v30 or 0), int(v90 or 0), int(n30 or 0))
+              for grid_id, officer_id, v30, v90, n30 in connection.execute(_VISITS, params)]
+    late = connection.execute(_LATE, params).all()
     for grid_id, _officer_id, v30, v90, _n30 in visits:
         if grid_id in grids:
             grids[grid_id].visits_30 += int(v30 or 0)
@@ -103,26 +148,6 @@ def coverage(station_id: int, today: date) -> Coverage:
             grids[grid_id].overdue += n
     return Coverage(today, list(grids.values()), _officers(station_id, visits, late),
                     totals=_totals(list(grids.values())))
-
-
-def _visit_counts(station_id: int, d30: datetime, d90: datetime) -> list[tuple]:
-    """(grid, officer, visits since d30, visits since d90, no one home since d30) rows, one statement:
-    the day totals (kept on write) of the whole local days after each window's first day, and the
-    visits themselves from each window's start to the end of its first day. A (grid, officer) may
-    come more than once: the callers add up."""
-    T, day30, day90 = VisitDayTotal, local_day_of(d30), local_day_of(d90)
-    end30, end90 = (datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ) for day in (day30, day90))
-    in30, in90 = (Visit.recorded_at >= d30) & (Visit.recorded_at < end30), \
-        (Visit.recorded_at >= d90) & (Visit.recorded_at < end90)
-    totals = (select(T.grid_id, T.officer_id, func.sum(case((T.local_day > day30, T.visits), else_=0)),
-                     func.sum(T.visits), func.sum(case((T.local_day > day30, T.no_one_home), else_=0)))
-              .where(T.station_id == station_id, T.local_day > day90).group_by(T.grid_id, T.officer_id))
-    first_days = (select(Visit.grid_id, Visit.officer_id, func.sum(case((in30, 1), else_=0)),
-                         func.sum(case((in90, 1), else_=0)),
-                         func.sum(case((in30 & (Visit.outcome == NO_ONE_HOME), 1), else_=0)))
-                  .where(Visit.station_id == station_id, or_(in30, in90)).group_by(Visit.grid_id, Visit.officer_id))
-    return [(grid_id or None, officer_id, int(v30 or 0), int(v90 or 0), int(n30 or 0))
-            for grid_id, officer_id, v30, v90, n30 in db.session.execute(union_all(totals, first_days))]
 
 
 def _officers(station_id: int, visits, late_rows) -> list[OfficerCoverage]:
