@@ -190,6 +190,19 @@ def test_coverage_per_grid_and_officer(auth, client, covered):
     assert 'class="tag overdue">1<' in row
     officer_row = page[page.index(f'id="coverage-officer-{covered.officer.id}"'):]
     assert officer_row.startswith(f'id="coverage-officer-{covered.officer.id}"><td>张伟</td><td>2</td><td>3</td><td>1</td>')
+    total = page[page.index('id="coverage-grid-total"'):]
+    assert total.startswith('id="coverage-grid-total">\n    <td><strong>Total</strong></td>')
+
+
+def test_coverage_rows_escape_names(auth, client, covered):
+    """The tables' rows are written in Python: grid and officer names are escaped there."""
+    covered.grid_a.name = "<i>A&B</i>"
+    covered.officer.name = "<b>张</b>"
+    db.session.commit()
+    auth.login("demo-command")
+    page = text(client.get("/visits/coverage"))
+    assert "&lt;i&gt;A&amp;B&lt;/i&gt;" in page and "<i>A" not in page
+    assert "&lt;b&gt;张&lt;/b&gt;" in page and "<b>张" not in page
 
 
 @pytest.mark.parametrize("username, status", [("demo-officer", 403), ("demo-case", 403), ("demo-leader", 200)])
