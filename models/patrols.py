@@ -120,15 +120,24 @@ def _contribution(values: dict) -> dict:
             "flagged": 1 if values["flags"] else 0, "check_ins": 1}
 
 
+_UPSERTS = {}  # dialect name -> the upsert, built once
+
+
+def _upsert(dialect_name: str):
+    statement = _UPSERTS.get(dialect_name)
+    if statement is None:
+        table = PatrolDayTotal.__table__
+        insert_ = {"sqlite": sqlite, "postgresql": postgresql}[dialect_name].insert(table)
+        statement = _UPSERTS[dialect_name] = insert_.on_conflict_do_update(
+            index_elements=[table.c[name] for name in _KEY],
+            set_={name: table.c[name] + insert_.excluded[name] for name in _COUNTS})
+    return statement
+
+
 def _add(connection, row: dict) -> None:
     """Add a check-in's counts to its day row: one atomic INSERT .. ON CONFLICT DO UPDATE, so
     concurrent check-ins of the same officer, point and day each count once (SQLite, PostgreSQL)."""
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name]
-    table = PatrolDayTotal.__table__
-    statement = dialect.insert(table).values(row)
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=[table.c[name] for name in _KEY],
-        set_={name: table.c[name] + statement.excluded[name] for name in _COUNTS}))
+    connection.execute(_upsert(connection.dialect.name), row)
 
 
 def _subtract(connection, row: dict) -> None:

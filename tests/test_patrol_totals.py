@@ -220,11 +220,13 @@ def test_concurrent_check_ins_at_one_point_each_count(app, station):
     rounds = 8
     for round_no in range(rounds):
         barrier, statuses = threading.Barrier(2), []
+        # Built here: the workers must not touch this thread's session (point.id may reload it).
+        bodies = [{"device_id": f"phone{n}", "items": [
+            _item(point, recorded_at=f"2026-11-03T1{n}:{round_no:02d}:00+08:00")]} for n in range(2)]
 
         def worker(client, n):
             with app.app_context():
-                body = {"device_id": f"phone{n}", "items": [
-                    _item(point, recorded_at=f"2026-11-03T1{n}:{round_no:02d}:00+08:00")]}
+                body = bodies[n]
                 barrier.wait()
                 response = client.post("/api/sync", json=body, headers=HEADERS)
                 if response.status_code == 503:  # lost the lock race three times: nothing saved, try again
