@@ -194,8 +194,9 @@ def who_to_visit(user, position: tuple[float, float] | None = None) -> list[Plan
         params.update(south=south, north=north, west=west, east=east, lat0=lat0, lon0=lon0,
                       shrink=math.cos(math.radians(lat0)))
     found = db.session.connection().execute(statement, params).all()
-    rows = [PlanRow(ResidentRef(row.id, row.name), [name for name in REASONS if getattr(row, name, 0)],
-                    row.last_visited_at, row.lat, row.lon) for row in found]
+    # The reason columns come in REASONS' order (the task one last, when there is one).
+    rows = [PlanRow(ResidentRef(rid, name), [reason for reason, flag in zip(REASONS, flags) if flag], last, lat, lon)
+            for rid, lat, lon, last, name, *flags in found]
     if position:
         radius = plan_radius_m()
         _add_distances(lat0, lon0, rows)
