@@ -102,16 +102,16 @@ _t = PatrolDayTotal
 _RANGE = (_t.station_id == bindparam("station_id"), _t.officer_id.in_(bindparam("officer_ids", expanding=True)),
           _t.point_id.in_(bindparam("point_ids", expanding=True)), _t.local_day >= bindparam("start"),
           _t.local_day <= bindparam("end"))
-# Per officer, point and day (the day-by-day table and the export).
-_PER_DAY = select(_t.officer_id, _t.point_id, _t.local_day, _t.done, _t.outside_window, _t.flagged,
-                  _t.check_ins).where(*_RANGE)
-# Per officer and point over the range (the page): done capped per day at the point's required count
-# (0 for an inactive point or no point), outside the window, flagged, all check-ins.
+# Done capped per day at the point's required count (0 for an inactive point or no point).
 _cap = PatrolPoint.required_per_day
-_PER_PAIR = (select(_t.officer_id, _t.point_id,
-                    func.sum(case((PatrolPoint.active.is_(True) & (_cap > 0),
-                                   case((_t.done > _cap, _cap), else_=_t.done)), else_=0)),
-                    func.sum(_t.outside_window), func.sum(_t.flagged), func.sum(_t.check_ins))
+_capped = case((PatrolPoint.active.is_(True) & (_cap > 0), case((_t.done > _cap, _cap), else_=_t.done)), else_=0)
+_SUMS = (func.sum(_capped), func.sum(_t.outside_window), func.sum(_t.flagged), func.sum(_t.check_ins))
+# Per officer, grid of the point (None: no point) and day: the day-by-day table and the export.
+_PER_GRID_DAY = (select(_t.officer_id, PatrolPoint.grid_id, _t.local_day, *_SUMS)
+                 .outerjoin(PatrolPoint, PatrolPoint.id == _t.point_id).where(*_RANGE)
+                 .group_by(_t.officer_id, PatrolPoint.grid_id, _t.local_day))
+# Per officer and point over the range: the page's totals.
+_PER_PAIR = (select(_t.officer_id, _t.point_id, *_SUMS)
              .outerjoin(PatrolPoint, PatrolPoint.id == _t.point_id).where(*_RANGE)
              .group_by(_t.officer_id, _t.point_id))
 
@@ -152,36 +152,38 @@ def compliance(station_id: int, start: date, end: date, grid_id: int | None = No
     still says how many there are): the totals per officer and per grid come from one query that
     caps each day's done count per point in SQL and sums per officer and point.
     """
-    point_grid, required, officers, required_by_grid = _officers_and_points(station_id)
+    point_grid, _required, officers, required_by_grid = _officers_and_points(station_id)
     days = days_between(start, end)
     params = _range(station_id, start, end, officers, point_grid)
     if not daily:
         return _totals(start, end, grid_id, params, point_grid, officers, required_by_grid, days)
-    counts = db.session.execute(_PER_DAY, params).all()
-    seen = defaultdict(Tally)  # (officer, grid or None, day) -> counts from check-ins
-    for officer_id, point_id, day, n_done, n_outside, n_flagged, n_all in counts:
-        tally = seen[(officer_id, point_grid.get(point_id), day)]
-        cap = required.get(point_id, 0)
-        tally.done += min(int(n_done or 0), cap)
-        tally.outside_window += int(n_outside or 0)
-        tally.flagged += int(n_flagged or 0)
-        tally.check_ins += int(n_all)
+    seen = {}  # (officer, grid or None, day) -> (done, outside window, flagged, check-ins)
+    for officer_id, grid, day, n_done, n_outside, n_flagged, n_all in db.session.execute(_PER_GRID_DAY, params):
+        seen[(officer_id, grid, day)] = (int(n_done or 0), int(n_outside or 0), int(n_flagged or 0), int(n_all or 0))
 
-    daily_rows, by_officer, by_grid = [], {}, {}
+    none = (0, 0, 0, 0)
+    daily_rows, by_officer, by_grid = [], [], {}
     for officer in officers:
         officer_grids = [g for g in officer.grids if grid_id in (None, g.id)]
         for index, grid in enumerate(officer_grids):
-            total = by_officer.setdefault((officer.id, grid.id), ReportRow(None, officer, grid))
+            required_day = required_by_grid[grid.id]
+            total = Tally()
             for day in days:
-                tally = Tally(required=required_by_grid[grid.id])
-                tally.add(seen.get((officer.id, grid.id, day), Tally()))
+                done, outside, flagged, n_all = seen.get((officer.id, grid.id, day), none)
                 if index == 0:  # check-ins without a point count once, in the officer's first grid
-                    tally.add(seen.get((officer.id, None, day), Tally()))
-                daily_rows.append(ReportRow(day, officer, grid, tally))
-                total.tally.add(tally)
-                by_grid.setdefault(grid.id, (grid, Tally()))[1].add(tally)
+                    free = seen.get((officer.id, None, day), none)
+                    done, outside, flagged, n_all = (done + free[0], outside + free[1], flagged + free[2],
+                                                     n_all + free[3])
+                daily_rows.append(ReportRow(day, officer, grid, Tally(required_day, done, outside, flagged, n_all)))
+                total.required += required_day
+                total.done += done
+                total.outside_window += outside
+                total.flagged += flagged
+                total.check_ins += n_all
+            by_officer.append(ReportRow(None, officer, grid, total))
+            by_grid.setdefault(grid.id, (grid, Tally()))[1].add(total)
     daily_rows.sort(key=lambda row: (row.day, row.grid.code, row.officer.name))
-    return Report(start, end, daily_rows, list(by_officer.values()),
+    return Report(start, end, daily_rows, by_officer,
                   sorted(by_grid.values(), key=lambda item: item[0].code), len(daily_rows))
 
 
