@@ -1,5 +1,6 @@
 """patrol_day_totals, kept on write: right after every way a check-in is written, and the report
 read from them equals a recount from the check-ins themselves."""
+import os
 import random
 import threading
 import uuid
@@ -11,6 +12,7 @@ from sqlalchemy import create_engine, delete, func, insert, select, text
 
 from blueprints.home.services import LOCAL_TZ
 from blueprints.patrol import reports
+from config import database_url
 from extensions import db
 from models import CheckIn, PatrolPoint, User
 from models.patrols import PatrolDayTotal, day_totals_select, rebuild_day_totals
@@ -322,46 +324,61 @@ def test_report_equals_a_recount_from_check_ins(auth, client, station, grid):
 
 # --- the migration fills the table from existing check-ins ---------------------------------------------
 
-def test_migration_counts_existing_check_ins(tmp_path):
-    """Upgrade a database that already holds check-ins (SQLite): 0012 counts them, downgrade drops the table."""
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database of the kind under test (SQLite file or PostgreSQL), as in
+    tests/test_migrations.py."""
+    if os.environ.get("PINGAN_TEST_DB") != "postgres":
+        yield "sqlite:///" + str(tmp_path / "backfill.db")
+        return
+    base = database_url(os.environ["TEST_DATABASE_URL"])
+    name = f"pingan_backfill_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migration_counts_existing_check_ins(empty_database_url):
+    """Upgrade a database that already holds check-ins: 0012 counts them, downgrade drops the table."""
     from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
 
     from app import create_app
     from config import TestConfig
 
-    url = "sqlite:///" + str(tmp_path / "backfill.db")
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": url})
+                      "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         upgrade(revision="0011")
-        engine = create_engine(url)
         now = datetime(2026, 11, 3, 12, 0)
-        with engine.begin() as connection:
+        with db.engine.begin() as connection:
             connection.execute(text("INSERT INTO stations (id, name, code) VALUES (1, 's', 's')"))
             connection.execute(text("INSERT INTO grids (id, station_id, code, name) VALUES (1, 1, 'g', 'g')"))
             connection.execute(text(
                 "INSERT INTO users (id, station_id, username, name, role, is_auxiliary, active, password_hash, "
-                "session_version, created_at) VALUES (1, 1, 'u', 'u', 'community', 0, 1, 'x', 1, :now)"), {"now": now})
+                "session_version, created_at) VALUES (1, 1, 'u', 'u', 'community', :no, :yes, 'x', 1, :now)"),
+                {"now": now, "no": False, "yes": True})
             connection.execute(text(
                 "INSERT INTO patrol_points (id, station_id, grid_id, name, lat, lon, radius_m, required_per_day, "
-                "active, created_at) VALUES (1, 1, 1, 'p', 35.0, 112.0, 50, 1, 1, :now)"), {"now": now})
-            rows = [(1, "2026-11-03", None, ""), (1, "2026-11-03", 0, "poor_accuracy"), (1, "2026-11-04", 1, ""),
-                    (None, "2026-11-03", None, "manual")]
+                "active, created_at) VALUES (1, 1, 1, 'p', 35.0, 112.0, 50, 1, :yes, :now)"), {"now": now, "yes": True})
+            nov3, nov4 = datetime(2026, 11, 3).date(), datetime(2026, 11, 4).date()
+            rows = [(1, nov3, None, ""), (1, nov3, False, "poor_accuracy"), (1, nov4, True, ""), (None, nov3, None, "manual")]
             for point_id, day, in_window, flags in rows:
                 connection.execute(text(
                     "INSERT INTO check_ins (station_id, officer_id, point_id, method, flags, via, recorded_at, "
                     "received_at, local_day, in_window) VALUES (1, 1, :p, 'gps', :f, 'online', :now, :now, :d, :w)"),
                     {"p": point_id, "f": flags, "now": now, "d": day, "w": in_window})
         upgrade(revision="0012")
-        with engine.connect() as connection:
-            got = sorted(tuple(r) for r in connection.execute(text(
+        with db.engine.connect() as connection:
+            got = sorted((r[0], r[1], str(r[2]), *r[3:]) for r in connection.execute(text(
                 "SELECT officer_id, point_id, local_day, done, outside_window, flagged, check_ins "
                 "FROM patrol_day_totals")))
         assert got == [(1, 0, "2026-11-03", 1, 0, 1, 1), (1, 1, "2026-11-03", 1, 1, 1, 2),
                        (1, 1, "2026-11-04", 1, 0, 0, 1)]
         downgrade(revision="0011")
-        with engine.connect() as connection:
-            assert "patrol_day_totals" not in {r[0] for r in connection.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'table'"))}
-        engine.dispose()
+        assert "patrol_day_totals" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
