@@ -60,7 +60,8 @@ class Visit(db.Model):
         Index("ix_visits_station_recorded", "station_id", "recorded_at"),
         Index("ix_visits_officer_recorded", "officer_id", "recorded_at"),
         Index("ix_visits_resident_recorded", "resident_id", "recorded_at"),
-        Index("ix_visits_household_recorded", "household_id", "recorded_at"),
+        # With the outcome, the coverage's "household visited since" reads no visit rows.
+        Index("ix_visits_household_visited", "household_id", "recorded_at", "outcome"),
         Index("ix_visits_place_recorded", "place_id", "recorded_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -304,7 +305,10 @@ class VisitCandidate(db.Model):
     # The plan's read: a station's rows in the officer's grids and a latitude band, the rest of the
     # filter (longitude, focus or overdue household) and the resident id from the same index entries.
     __table_args__ = (Index("ix_visit_candidates_box", "station_id", "grid_id", "lat", "lon", "is_focus",
-                            "household_id", "resident_id"),)
+                            "household_id", "resident_id"),
+                      # The coverage's focus residents per grid: the station's focus rows (household 0).
+                      Index("ix_visit_candidates_station_household", "station_id", "household_id", "grid_id",
+                            "resident_id"))
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
     household_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 0: focus row
     station_id: Mapped[int] = mapped_column(Integer)

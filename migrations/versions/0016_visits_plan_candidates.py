@@ -4,9 +4,11 @@
 rental households to their addresses, then kept the few in the officer's grids and around the
 officer. visit_candidates holds every focus resident (household_id 0) and every open tenancy (its
 household) with the grid and position of the resident's address, indexed by (station, grid, lat,
-...), so the plan reads one index range. models.visits' session listener recomputes a resident's
-rows after each flush that touched them. Existing rows are computed here with the same
-INSERT .. SELECT.
+...), so the plan reads one index range, and by (station, household, grid, ...), so the coverage
+counts a station's focus residents (household 0) per grid from the index alone. models.visits'
+session listener recomputes a resident's rows after each flush that touched them. Existing rows are
+computed here with the same INSERT .. SELECT. The visits' (household, recorded_at) index gains the
+outcome, so the coverage's "household visited since" reads no visit rows.
 
 Revision ID: 0016
 Revises: 0015
@@ -35,6 +37,11 @@ def upgrade():
     )
     op.create_index("ix_visit_candidates_box", "visit_candidates",
                     ["station_id", "grid_id", "lat", "lon", "is_focus", "household_id", "resident_id"], unique=False)
+    op.create_index("ix_visit_candidates_station_household", "visit_candidates",
+                    ["station_id", "household_id", "grid_id", "resident_id"], unique=False)
+    with op.batch_alter_table("visits", schema=None) as batch_op:
+        batch_op.drop_index("ix_visits_household_recorded")
+        batch_op.create_index("ix_visits_household_visited", ["household_id", "recorded_at", "outcome"], unique=False)
     _backfill()
 
 
@@ -59,5 +66,9 @@ def _backfill():
 
 
 def downgrade():
+    with op.batch_alter_table("visits", schema=None) as batch_op:
+        batch_op.drop_index("ix_visits_household_visited")
+        batch_op.create_index("ix_visits_household_recorded", ["household_id", "recorded_at"], unique=False)
+    op.drop_index("ix_visit_candidates_station_household", table_name="visit_candidates")
     op.drop_index("ix_visit_candidates_box", table_name="visit_candidates")
     op.drop_table("visit_candidates")
