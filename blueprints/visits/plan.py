@@ -16,14 +16,14 @@ from typing import NamedTuple
 
 from flask import current_app
 from geopy.distance import EARTH_RADIUS
-from sqlalchemy import Float, Integer, and_, bindparam, case, exists, or_, select, union
+from sqlalchemy import Float, Integer, and_, bindparam, case, exists, func, or_, select, union
 
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from blueprints.visits.timing import suggest_period
 from domain.geo import bounding_box
 from extensions import db
-from models import Address, Resident, Task, Tenancy, Visit, utcnow
+from models import Address, Resident, Task, Visit, utcnow
 from models.visits import ResidentVisitState, VisitCandidate
 from models.tasks import OPEN_STATUSES
 from models.users import COMMUNITY
@@ -106,34 +106,30 @@ _SOUTH, _NORTH, _WEST, _EAST, _LAT0, _LON0, _SHRINK = (bindparam(name, type_=Flo
     "south", "north", "west", "east", "lat0", "lon0", "shrink"))
 
 
-def _reason_columns(today, rules, tasked: bool):
-    """Each reason as a SQL condition over Resident (evaluated only for the rows shown), and the SQL
-    condition of an inspection-overdue household of the station."""
+def _overdue_households(today, rules):
+    """The SQL set of the station's households whose inspection is overdue (the ledger's rule)."""
     overdue = ledger._flags(today, rules)["inspection_overdue"]
-    overdue_households = select(ledger.H.id).where(ledger.H.station_id == _STATION, overdue)
-    reasons = {
-        "elderly_alone": Resident.tags.like("% elderly_alone %"),
-        "wander_risk": Resident.tags.like("% wander_risk %"),
-        "rental_overdue": exists().where(Tenancy.resident_id == Resident.id, Tenancy.move_out.is_(None),
-                                         Tenancy.household_id.in_(overdue_households)),
-        "task": Resident.id.in_(_TASKS) if tasked else None,
-    }
-    return {name: condition for name, condition in reasons.items() if condition is not None}, overdue_households
+    return select(ledger.H.id).where(ledger.H.station_id == _STATION, overdue)
 
 
 def _candidates(overdue_households, community: bool, positioned: bool, tasked: bool):
     """The station's focus residents, tenants of overdue rentals and tasked residents in the user's
-    grids (and the box), not visited since `since`: (id, lat, lon, last visit) rows. The first two
-    come from visit_candidates (kept on write: every focus resident and every open tenancy, at the
-    resident's address) by its (station, grid, lat, ...) index: a focus row, or a tenancy row of an
-    overdue household; the tasked residents from their ids. The last visit from
-    resident_visit_states."""
-    c = VisitCandidate.__table__
-    candidates = (select(c.c.resident_id.label("id"), c.c.lat, c.c.lon, ResidentVisitState.last_visited_at)
+    grids (and the box), not visited since `since`: (id, lat, lon, last visit, overdue) rows, one per
+    resident; `overdue` 1 for a tenant of an overdue rental. The first two come from visit_candidates
+    (kept on write: every focus resident and every open tenancy, at the resident's address) by its
+    (station, grid, lat, ...) index: a focus row, or a tenancy row of an overdue household; the
+    tasked residents from their ids. The last visit from resident_visit_states."""
+    c, other = VisitCandidate.__table__, VisitCandidate.__table__.alias("tenancy_rows")
+    in_overdue = c.c.household_id.in_(overdue_households)
+    candidates = (select(c.c.resident_id.label("id"), c.c.lat, c.c.lon, ResidentVisitState.last_visited_at,
+                         func.max(case((in_overdue, 1), else_=0)).label("overdue"))
                   .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == c.c.resident_id)
-                  .where(c.c.station_id == _STATION,
-                         or_(c.c.is_focus.is_(True), c.c.household_id.in_(overdue_households))))
-    tasked_part = (select(Resident.id, Address.lat, Address.lon, ResidentVisitState.last_visited_at)
+                  .where(c.c.station_id == _STATION, or_(c.c.is_focus.is_(True), in_overdue))
+                  # A resident's rows share the address (lat, lon) and the last visit: one row each.
+                  .group_by(c.c.resident_id, c.c.lat, c.c.lon, ResidentVisitState.last_visited_at))
+    tasked_part = (select(Resident.id, Address.lat, Address.lon, ResidentVisitState.last_visited_at,
+                          case((exists().where(other.c.resident_id == Resident.id,
+                                               other.c.household_id.in_(overdue_households)), 1), else_=0))
                    .join(Address, Resident.address_id == Address.id)
                    .outerjoin(ResidentVisitState, ResidentVisitState.resident_id == Resident.id)
                    .where(Resident.station_id == _STATION, Resident.id.in_(_TASKS)))
@@ -147,17 +143,17 @@ def _candidates(overdue_households, community: bool, positioned: bool, tasked: b
         if positioned:
             query = query.where(lat.between(_SOUTH, _NORTH), lon.between(_WEST, _EAST))
         parts.append(query)
-    # UNION / DISTINCT: a focus resident who is also a tenant of an overdue rental (or of two, or
-    # tasked) is one row.
-    return (union(*parts) if tasked else parts[0].distinct()).subquery()
+    # UNION (not ALL): a tasked resident who is also a focus resident or a tenant is one row (the
+    # same values from both parts).
+    return (union(*parts) if tasked else parts[0]).subquery()
 
 
 @lru_cache(maxsize=32)
 def _plan_statement(today, rules, community: bool, positioned: bool, tasked: bool):
     """The candidates kept (the CANDIDATE_LIMIT nearest by a planar distance, or the PLAN_LIMIT
-    longest unvisited) with their names and reasons (the CASEs run on those rows only)."""
-    reasons, overdue_households = _reason_columns(today, rules, tasked)
-    candidates = _candidates(overdue_households, community, positioned, tasked)
+    longest unvisited) with their names and reasons in REASONS' order (the CASEs run on those rows
+    only)."""
+    candidates = _candidates(_overdue_households(today, rules), community, positioned, tasked)
     kept = select(candidates)
     if positioned:
         # Planar distance in degrees, longitude shrunk by cos(latitude): plain arithmetic on every
@@ -171,8 +167,11 @@ def _plan_statement(today, rules, community: bool, positioned: bool, tasked: boo
         kept = kept.order_by(case((last.is_(None), 0), else_=1), last, candidates.c.id).limit(PLAN_LIMIT) \
             .subquery("kept")
         order = (case((kept.c.last_visited_at.is_(None), 0), else_=1), kept.c.last_visited_at, kept.c.id)
-    return (select(kept.c.id, kept.c.lat, kept.c.lon, kept.c.last_visited_at, Resident.name,
-                   *[case((condition, 1), else_=0).label(name) for name, condition in reasons.items()])
+    reasons = [case((Resident.tags.like("% elderly_alone %"), 1), else_=0),
+               case((Resident.tags.like("% wander_risk %"), 1), else_=0), kept.c.overdue]
+    if tasked:
+        reasons.append(case((Resident.id.in_(_TASKS), 1), else_=0))
+    return (select(kept.c.id, kept.c.lat, kept.c.lon, kept.c.last_visited_at, Resident.name, *reasons)
             .join(Resident, Resident.id == kept.c.id).order_by(*order))
 
 
