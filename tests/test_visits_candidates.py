@@ -129,7 +129,8 @@ def test_tenants_registration_move_out_and_deletes(auth, client, station):
     assert len(stored()) == 3
 
     tenancy = db.session.scalars(select(Tenancy).order_by(Tenancy.id)).first()
-    assert auth.post(f"/rentals/tenancies/{tenancy.id}/move-out", data={"move_out": TODAY.isoformat()}).status_code == 303
+    response = auth.post(f"/rentals/tenancies/{tenancy.id}/move-out", data={"move_out": TODAY.isoformat()})
+    assert response.status_code == 303
     assert_fresh()
     assert tenancy.resident_id not in residents_in(stored())
 

@@ -217,7 +217,8 @@ def _add_distances(lat0: float, lon0: float, rows: list[PlanRow]) -> None:
         sin_lat2, cos_lat2 = sin(lat2), cos(lat2)
         delta_lng = lng2 - lng1
         cos_delta_lng, sin_delta_lng = cos(delta_lng), sin(delta_lng)
-        d = atan2(sqrt((cos_lat2 * sin_delta_lng) ** 2 + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta_lng) ** 2),
+        d = atan2(sqrt((cos_lat2 * sin_delta_lng) ** 2 +
+                       (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta_lng) ** 2),
                   sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta_lng)
         row.distance_m = EARTH_RADIUS * d * 1000
 

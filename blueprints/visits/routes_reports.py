@@ -98,7 +98,8 @@ def _coverage_rows(report) -> tuple[list[Markup], list[Markup]]:
             f'\n  <tr id="coverage-grid-{key}">\n    <td>{name}</td>\n'
             f'    <td>{row.households}</td><td>{percent(row.households_30, row.households)}</td>'
             f'<td>{percent(row.households_90, row.households)}</td>\n'
-            f'    <td>{row.focus}</td><td>{percent(row.focus_30, row.focus)}</td><td>{percent(row.focus_90, row.focus)}</td>\n'
+            f'    <td>{row.focus}</td><td>{percent(row.focus_30, row.focus)}</td>'
+            f'<td>{percent(row.focus_90, row.focus)}</td>\n'
             f'    <td>{row.visits_30}</td><td>{_overdue_cell(row.overdue)}</td>\n  </tr>\n  '))
     officers = [Markup(
         f'\n  <tr id="coverage-officer-{row.officer.id}"><td>{escape(row.officer.name)}</td><td>{row.visits_30}</td>'
