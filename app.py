@@ -142,10 +142,11 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from cli import backup_command, demo_cli, restore_command, users_cli
+    from cli import backup_command, demo_cli, restore_command, summaries_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(summaries_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask users create`, `flask demo seed`, `flask backup`, `flask restore`."""
+"""Command-line tools: `flask users create`, `flask demo seed`, `flask summaries rebuild`, `flask backup`,
+`flask restore`."""
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from models.users import ROLES
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
+summaries_cli = AppGroup("summaries", help="Tables kept on write (totals, search keys).")
 
 
 @users_cli.command("create")
@@ -71,6 +73,29 @@ def _print_logins():
     click.echo("Demo logins (password %s):" % demo.DEMO_PASSWORD)
     for username, name, _badge, role in demo.DEMO_USERS:
         click.echo(f"  {username:14s} {role}")
+
+
+@summaries_cli.command("rebuild")
+@click.option("--station", "station_id", type=int, default=None, help="One station's id (default: every station).")
+@click.option("--check", is_flag=True, help="Recount without saving; exit 1 when a table was out of date.")
+def rebuild_summaries(station_id, check):
+    """Recount the totals, summaries and search keys the pages read (after hand-written SQL)."""
+    import summaries
+
+    station_ids = [station_id] if station_id else list(db.session.scalars(select(Station.id).order_by(Station.id)))
+    stale = []
+    connection = db.session.connection()
+    for sid in station_ids:
+        for name, changed in summaries.rebuild(connection, sid).items():
+            click.echo(f"station {sid}: {name} {'recounted: it was out of date' if changed else 'up to date'}")
+            if changed:
+                stale.append((sid, name))
+    if check:
+        db.session.rollback()
+        if stale:
+            raise click.ClickException(f"{len(stale)} table(s) out of date (nothing saved).")
+    else:
+        db.session.commit()
 
 
 @click.command("backup")
