@@ -8,11 +8,12 @@ import contextlib
 import contextvars
 import os
 import re
+import uuid
 
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from config import TestConfig, database_url
@@ -96,6 +97,24 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database of the kind under test (SQLite file or PostgreSQL), dropped after:
+    for migration tests, which upgrade and downgrade a database of their own."""
+    if os.environ.get("PINGAN_TEST_DB") != "postgres":
+        yield "sqlite:///" + str(tmp_path / "migrate.db")
+        return
+    base = database_url(os.environ["TEST_DATABASE_URL"])
+    name = f"pingan_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')

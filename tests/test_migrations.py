@@ -1,33 +1,12 @@
 """Migrations: an empty database upgrades to head, matches the models, and downgrades to base."""
-import os
-import uuid
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from app import create_app
-from config import TestConfig, database_url
+from config import TestConfig
 from extensions import db
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new empty database of the kind under test (SQLite file or PostgreSQL)."""
-    if os.environ.get("PINGAN_TEST_DB") != "postgres":
-        yield "sqlite:///" + str(tmp_path / "migrate.db")
-        return
-    base = database_url(os.environ["TEST_DATABASE_URL"])
-    name = f"pingan_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_upgrade_matches_models_and_downgrades(empty_database_url):

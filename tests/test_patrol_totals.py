@@ -1,6 +1,5 @@
 """patrol_day_totals, kept on write: right after every way a check-in is written, and the report
 read from them equals a recount from the check-ins themselves."""
-import os
 import random
 import threading
 import uuid
@@ -8,11 +7,10 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 
 from blueprints.home.services import LOCAL_TZ
 from blueprints.patrol import reports
-from config import database_url
 from extensions import db
 from models import CheckIn, PatrolPoint, User
 from models.patrols import PatrolDayTotal, day_totals_select, rebuild_day_totals
@@ -323,24 +321,6 @@ def test_report_equals_a_recount_from_check_ins(auth, client, station, grid):
 
 
 # --- the migration fills the table from existing check-ins ---------------------------------------------
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new empty database of the kind under test (SQLite file or PostgreSQL), as in
-    tests/test_migrations.py."""
-    if os.environ.get("PINGAN_TEST_DB") != "postgres":
-        yield "sqlite:///" + str(tmp_path / "backfill.db")
-        return
-    base = database_url(os.environ["TEST_DATABASE_URL"])
-    name = f"pingan_backfill_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
 
 def test_migration_counts_existing_check_ins(empty_database_url):
     """Upgrade a database that already holds check-ins: 0012 counts them, downgrade drops the table."""
