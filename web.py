@@ -1,10 +1,14 @@
 """Small helpers every blueprint's views share: rendering for htmx, role checks, JSON detection."""
+from datetime import timezone
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import abort, jsonify, make_response, render_template, request
 from flask_login import current_user
 
 from extensions import htmx, login_manager
+
+STATION_TZ = ZoneInfo("Asia/Shanghai")  # the same (cached) zone as blueprints.home.services.LOCAL_TZ
 
 
 def wants_fragment() -> bool:
@@ -77,3 +81,14 @@ def role_label(role: str) -> str:
         "leader": _("Station leader"),
     }
     return labels.get(role, role)
+
+
+def station_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment in station time (Asia/Shanghai) as digits, e.g. `station_time(t, "%m-%d %H:%M")`: what
+    `datetimeformat('MM-dd HH:mm')` prints (digits only, the same in every locale) without Babel's
+    per-call locale and pattern work. A naive moment is UTC, as Babel takes it; None prints nothing."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(STATION_TZ).strftime(pattern)

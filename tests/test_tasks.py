@@ -552,3 +552,29 @@ def test_demo_seeder_makes_tasks_in_every_state(app):
     for t in tasks:
         assert t.events[0].action == "created" and t.events[-1].action == {"assigned": "created"}.get(t.status, t.status)
     assert any(t.assignee_id is None and t.grid_id for t in tasks)
+
+
+def test_my_tasks_lines_print_due_time_overdue_mark_and_an_unclaimed_tasks_grid(auth, client, station):
+    """Each line of the officer's list: status, the text shortened to 80, the due time in station time
+    with the overdue mark, the grid of an unclaimed grid task; finished tasks below, without the mark."""
+    late = factories.make_task(station.station, station.command, assignee=station.officer, due_in_hours=-2,
+                               text="长" * 100)
+    grid_task = factories.make_task(station.station, station.command, grid=station.grid_a, kind="patrol")
+    done = factories.make_task(station.station, station.command, assignee=station.officer, status="confirmed",
+                               due_in_hours=-30)
+    auth.login("demo-officer")
+    page = text(client.get("/tasks/mine"))
+    open_part, _, finished = page.partition('id="my-other-tasks"')
+
+    def line(part, task):
+        return re.search(rf'<li class="task-item" id="task-{task.id}">.*?</li>', part, re.S).group(0)
+
+    late_line, due_at = line(open_part, late), reload(late).due_at
+    assert f'<time datetime="{due_at.isoformat()}">{due_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")}</time>' \
+        in late_line
+    assert "Overdue" in late_line and ">Assigned<" in late_line and f'href="/tasks/{late.id}"' in late_line
+    assert "长" * 77 + "..." in late_line and "长" * 78 not in late_line and "Grid " not in late_line
+    grid_line = line(open_part, grid_task)
+    assert "Grid 城东社区" in grid_line and "Overdue" not in grid_line
+    done_line = line(finished, done)
+    assert ">Confirmed<" in done_line and "Overdue" not in done_line and f'id="task-{done.id}"' not in open_part
