@@ -452,3 +452,33 @@ def test_demo_seeds_profiles_and_closed_repeat_episodes_but_no_open_case(app):
     assert profiles and all("wander_risk" in p.resident.tag_list for p in profiles)
     assert sum(len(p.places_found) for p in profiles) == sum(1 for c in cases if c.resident_id and c.status == "found")
     assert db.session.get(AlertState, ctx.station.id).open_cases == 0
+
+
+def test_officers_list_reads_each_officers_latest_check_in_of_this_station(client, auth, station):
+    """Two check-ins at the same instant: the later one counts (list, distance and map marker); a
+    check-in older than 12 hours or recorded at another station does not; times print in station time."""
+    import html
+    import json
+
+    case = factories.make_missing_case(station.station, station.command)  # last seen 35.7986, 112.9237
+    at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=7)
+    other = factories.make_station()
+
+    def check_in(officer, station_id, lat, lon, when):
+        db.session.add(CheckIn(station_id=station_id, officer_id=officer.id, lat=lat, lon=lon, method="gps",
+                               recorded_at=when, received_at=when, local_day=when.astimezone(LOCAL_TZ).date()))
+        db.session.commit()
+
+    check_in(station.officer, station.station.id, 35.8500, 112.9237, at)  # ~5.7 km
+    check_in(station.officer, station.station.id, 35.7990, 112.9240, at)  # same instant, later id: ~50 m
+    check_in(station.officer_b, station.station.id, 35.7987, 112.9237, at - timedelta(hours=13))  # too old
+    check_in(station.officer_b, other.id, 35.7987, 112.9237, at)  # another station's
+    auth.login("demo-command")
+    page = client.get(f"/missing/{case.id}?radius=1000").get_data(as_text=True)
+    items = re.findall(r'<li class="[^"]*" data-inside="(yes|no)"><strong>([^<]+)</strong>(.*?)</li>', page, re.S)
+    assert [(inside, name) for inside, name, _ in items] == [("yes", "张伟"), ("no", "赵敏")]
+    local = at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    assert "0.1 km" in items[0][2] and f'<time datetime="{at.isoformat()}">{local}</time>' in items[0][2]
+    assert "km" not in items[1][2] and "<time" not in items[1][2]
+    markers = json.loads(html.unescape(re.search(r"data-markers='([^']*)'", page).group(1)))
+    assert [(m["label"], m["lat"]) for m in markers if m["kind"] == "officer"] == [("张伟", 35.7990)]

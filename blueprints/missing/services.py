@@ -1,10 +1,11 @@
 """The work of missing persons: reports and sightings (field records), found and cancel, who may do
 what. Every change of a case bumps the station's alert version in the same transaction and
 publishes it after the commit (alerts.py)."""
+import functools
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from blueprints.home.services import LOCAL_TZ
@@ -73,16 +74,27 @@ def cases_of(resident: Resident) -> list[MissingPersonCase]:
         .order_by(MissingPersonCase.last_seen_at.desc())))
 
 
-def sightings_of(case: MissingPersonCase) -> list[Sighting]:
-    return list(db.session.scalars(select(Sighting).options(joinedload(Sighting.user))
-                                   .where(Sighting.case_id == case.id).order_by(Sighting.seen_at, Sighting.id)))
+@functools.cache
+def _sightings_statement():
+    return (select(Sighting.lat, Sighting.lon, Sighting.place).where(Sighting.case_id == bindparam("case_id"))
+            .order_by(Sighting.seen_at, Sighting.id))
+
+
+@functools.cache
+def _timeline_statement():
+    return (select(CaseEvent).options(joinedload(CaseEvent.user), joinedload(CaseEvent.sighting))
+            .where(CaseEvent.case_id == bindparam("case_id")).order_by(CaseEvent.created_at, CaseEvent.id))
+
+
+def sightings_of(case: MissingPersonCase) -> list:
+    """The case's sightings for the map, in the order seen: rows of (lat, lon, place) (the timeline
+    prints the sightings themselves, from its events). The statements here are built once."""
+    return db.session.execute(_sightings_statement(), {"case_id": case.id}).all()
 
 
 def timeline(case: MissingPersonCase) -> list[CaseEvent]:
     """Every step of the case, oldest first, with who did it and the sighting it records."""
-    return list(db.session.scalars(select(CaseEvent).options(
-        joinedload(CaseEvent.user), joinedload(CaseEvent.sighting)).where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.created_at, CaseEvent.id)))
+    return list(db.session.scalars(_timeline_statement(), {"case_id": case.id}))
 
 
 def profile_of(resident_id: int | None) -> VulnerableProfile | None:
@@ -287,27 +299,55 @@ def report_prefill(resident: Resident, profile: VulnerableProfile | None) -> dic
 
 # --- the command room's search ------------------------------------------------------------------------
 
-def officers_by_distance(case: MissingPersonCase, radius_m: int, hours: int = 12) -> list[dict]:
-    """Officers of the station with their latest check-in of the last `hours`: inside the radius
-    first (nearest first), then the others; officers without a recent check-in last. Two queries;
-    the database picks each officer's latest check-in (one row per officer, not every check-in)."""
+@functools.cache
+def _officers_statement():
+    """The station's active officers by name, each with their latest check-in with a position since
+    :since (or NULLs): one statement, built once (its SQL and cache key are the same every time)."""
     from models import CheckIn
 
-    since = utcnow() - timedelta(hours=hours)
-    recent = (CheckIn.station_id == case.station_id, CheckIn.recorded_at >= since, CheckIn.lat.is_not(None))
+    recent = (CheckIn.station_id == bindparam("station_id"), CheckIn.recorded_at >= bindparam("since"),
+              CheckIn.lat.is_not(None))
     last = (select(CheckIn.officer_id, func.max(CheckIn.recorded_at).label("at"))
             .where(*recent).group_by(CheckIn.officer_id).subquery())
-    latest = {}
-    for row in db.session.execute(
-            select(CheckIn.officer_id, CheckIn.lat, CheckIn.lon, CheckIn.recorded_at, CheckIn.id)
-            .join(last, (CheckIn.officer_id == last.c.officer_id) & (CheckIn.recorded_at == last.c.at))
-            .where(*recent).order_by(CheckIn.id)):
-        latest[row.officer_id] = row  # two at the same instant: the later id wins
-    officers = db.session.scalars(select(User).where(
-        User.station_id == case.station_id, User.active.is_(True), User.role == COMMUNITY).order_by(User.name))
+    latest = (select(CheckIn.officer_id, CheckIn.lat, CheckIn.lon, CheckIn.recorded_at, CheckIn.id)
+              .join(last, (CheckIn.officer_id == last.c.officer_id) & (CheckIn.recorded_at == last.c.at))
+              .where(*recent).subquery())
+    return (select(User.id, User.name, latest.c.lat, latest.c.lon, latest.c.recorded_at,
+                   latest.c.id.label("check_in_id"))
+            .outerjoin(latest, latest.c.officer_id == User.id)
+            .where(User.station_id == bindparam("station_id"), User.active.is_(True), User.role == COMMUNITY)
+            .order_by(User.name, User.id, latest.c.id))
+
+
+class _Officer:
+    __slots__ = ("id", "name")
+
+    def __init__(self, id_: int, name: str):
+        self.id, self.name = id_, name
+
+
+class _CheckIn:
+    __slots__ = ("id", "lat", "lon", "recorded_at")
+
+    def __init__(self, id_: int, lat: float, lon: float, recorded_at: datetime):
+        self.id, self.lat, self.lon, self.recorded_at = id_, lat, lon, recorded_at
+
+
+def officers_by_distance(case: MissingPersonCase, radius_m: int, hours: int = 12) -> list[dict]:
+    """Officers of the station with their latest check-in of the last `hours`: inside the radius
+    first (nearest first), then the others; officers without a recent check-in last. One statement:
+    the database picks each officer's latest check-in (one row per officer, not every check-in).
+    Each row's officer is an (id, name) object, not a User: the list and the map print the name only."""
+    since = utcnow() - timedelta(hours=hours)
+    officers = {}  # id -> [officer, check_in]; two check-ins at the same instant: the later id wins
+    for row in db.session.execute(_officers_statement(), {"station_id": case.station_id, "since": since}):
+        entry = officers.get(row.id)
+        if entry is None:
+            entry = officers[row.id] = [_Officer(row.id, row.name), None]
+        if row.check_in_id is not None:
+            entry[1] = _CheckIn(row.check_in_id, row.lat, row.lon, row.recorded_at)
     rows = []
-    for officer in officers:
-        check_in = latest.get(officer.id)
+    for officer, check_in in officers.values():
         distance = None
         if check_in is not None and case.last_seen_lat is not None:
             distance = alerts.distance_m(check_in.lat, check_in.lon, case.last_seen_lat, case.last_seen_lon)
