@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from blueprints.home.services import LOCAL_TZ
@@ -148,17 +148,7 @@ class MissingReportForm(FieldRecordMixin, PositionMixin, FlaskForm):
         return self.position_ok() and ok
 
 
-class _RecordFieldLabels:
-    """FieldRecordMixin's hidden fields (same validators) with a label of their own. WTForms makes the
-    label of a field without one through its own translations, and the first such call in a request
-    loads the wtforms catalogue from disk (~0.5 ms of every case page); a hidden field's label is
-    never shown."""
-
-    client_id = HiddenField("Client Id", **FieldRecordMixin.client_id.kwargs)
-    recorded_at = HiddenField("Recorded At", **FieldRecordMixin.recorded_at.kwargs)
-
-
-class SightingForm(_RecordFieldLabels, FieldRecordMixin, PositionMixin, FlaskForm):
+class SightingForm(FieldRecordMixin, PositionMixin, FlaskForm):
     """Someone saw the person (kind sighting): when, where, a note, a photo."""
 
     case_id = IntegerField(_l("Case"), validators=[
