@@ -111,8 +111,3 @@ def photo(check_in_id: int):
     return response
 
 
-@bp.app_template_filter("patrol_month_day_time")
-def patrol_month_day_time(moment) -> str:
-    """MM-dd HH:mm in station time, as `datetimeformat('MM-dd HH:mm')` prints it (digits only, so
-    the same in every locale) without Babel's per-call pattern parsing: the feed shows 50 of these."""
-    return moment.astimezone(services.LOCAL_TZ).strftime("%m-%d %H:%M")

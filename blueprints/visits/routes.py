@@ -5,7 +5,6 @@ from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.home.services import LOCAL_TZ
 from blueprints.sync import attachments, records
 from blueprints.visits import bp, services, subjects
 from blueprints.visits.forms import VisitForm, outcome_choices, place_type_choices, purpose_choices, \
@@ -13,12 +12,6 @@ from blueprints.visits.forms import VisitForm, outcome_choices, place_type_choic
 from models import utcnow
 from models.visits import SUBJECT_TYPES
 from web import render, requires, see_other
-
-
-@bp.app_template_filter("visit_time")
-def visit_time(moment) -> str:
-    """A stored (UTC) time as the station reads it: `2026-11-03 09:15`, Asia/Shanghai."""
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 @bp.app_context_processor

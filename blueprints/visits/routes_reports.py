@@ -8,9 +8,9 @@ from markupsafe import Markup, escape
 
 from blueprints.visits import bp, coverage, plan, services
 from blueprints.visits.forms import CoverageExportForm
-from blueprints.visits.routes import visit_labels, visit_time
+from blueprints.visits.routes import visit_labels
 from domain.geo import valid_position
-from web import render, requires
+from web import render, requires, station_time
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,7 +50,7 @@ def _plan_lines(rows, reason_labels, period_labels) -> list[Markup]:
         rid = row.resident.id
         distance = "" if row.distance_m is None else \
             f'<span class="distance">{escape(metres % {"d": int(round(row.distance_m, 0))})}</span>'
-        seen = escape(last % {"when": visit_time(row.last_visit)}) if row.last_visit else never
+        seen = escape(last % {"when": station_time(row.last_visit)}) if row.last_visit else never
         suggestion = "" if not row.suggestion else (
             f'\n      <p class="suggestion" id="suggestion-{rid}">%s</p>\n      ' % escape(missed % {
                 "n": row.missed, "hours": ", ".join(map(str, row.hours)), "when": period_labels[row.suggestion]}))
