@@ -133,6 +133,41 @@ def test_map_positions_are_converted_for_gcj02_tiles(app, auth, client, station,
     assert marker["lat"] != pytest.approx(market.lat, abs=1e-4)
 
 
+def test_map_markers_say_who_where_and_when(auth, client, station, busy_day):
+    """A marker's tooltip: a check-in's officer, point and station time (newest first; the officer's
+    last position is the newest); an overdue rental's address (empty parts left out) and its last
+    inspection, or never; an open task's place, officer or grid and text (40 characters), red when
+    overdue. Written out here as the screen showed them before the labels came from SQL."""
+    market, _household, overdue = busy_day
+    auth.login("demo-command")
+    layers = map_layers(client, text(client.get("/command/")))
+    times = [(datetime.now(timezone.utc) - timedelta(minutes=m)).astimezone(LOCAL_TZ).strftime("%H:%M") for m in (5, 30)]
+    officer = station.officer.name
+    assert [m["label"] for m in layers["checkins"]["markers"]] == [f"{officer} · 菜市场 · {t}" for t in times]
+    assert [m["label"] for m in layers["officers"]["markers"]] == [f"{officer} · 菜市场 · {times[0]}"]
+    assert [m["url"] for m in layers["checkins"]["markers"]] == [None, None]
+
+    long_ago = TODAY - timedelta(days=400)
+    inspected = factories.make_household(
+        station.station, station.grid_a, registered_on=long_ago, last_inspected_on=TODAY - timedelta(days=200),
+        address=factories.make_address(station.station, station.grid_a, building="", unit="", lat=35.79, lon=112.93))
+    never = factories.make_household(station.station, station.grid_a, registered_on=long_ago, last_inspected_on=None,
+                                     address=factories.make_address(station.station, station.grid_a, lat=35.791,
+                                                                    lon=112.931))
+    later = factories.make_task(station.station, station.command, grid=station.grid_a, due_in_hours=5, place="夜市",
+                                lat=35.81, lon=112.9, text="很" * 50)
+    layers = map_layers(client, text(client.get("/command/")))
+    rentals = layers["rentals_overdue"]["markers"]
+    day = (TODAY - timedelta(days=200)).isoformat()
+    assert [(m["label"], m["alert"], m["url"]) for m in rentals] == [
+        (f"城东社区 {inspected.address.street} 101 · 上次检查 {day}", True, f"/rentals/{inspected.id}"),
+        (f"城东社区 {never.address.street} 1号楼 1单元 101 · 从未检查", True, f"/rentals/{never.id}")]
+    assert (rentals[0]["lat"], rentals[0]["lon"]) == (35.79, 112.93)
+    assert [(m["label"], m["alert"], m["url"]) for m in layers["tasks"]["markers"]] == [
+        (f"解放路12号 · {officer} · 巡查夜市", True, f"/tasks/{overdue.id}"),
+        (f"夜市 · {station.grid_a.name} · {'很' * 40}", False, f"/tasks/{later.id}")]
+
+
 def test_a_check_in_of_another_station_is_not_counted(auth, client, station, busy_day):
     other = factories.make_station()
     other_grid = factories.make_grid(other)

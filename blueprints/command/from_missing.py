@@ -4,7 +4,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from blueprints.command.sources import Count, FeedItem, Layer, Source, memoized, register, run, tally
+from blueprints.command.sources import Count, FeedItem, Layer, Source, fetch, memoized, register, run, tally
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
 
@@ -58,12 +58,12 @@ def feed(today, limit):
     start = today.start
     items = [FeedItem(created_at, kind, reported % {"name": name}, url=f"{prefix}{case_id}", synced=via == "sync",
                       alert=True)
-             for case_id, name, created_at, via in run(memoized(
+             for case_id, name, created_at, via in fetch(memoized(
                  ("missing.feed", station, start, limit), lambda: select(C.id, C.name, C.created_at, C.via)
                  .where(C.station_id == station, C.created_at >= start).order_by(C.id.desc()).limit(limit)))]
     sighting = _("Sighting")
     items += [FeedItem(created_at, sighting, place, url=f"{prefix}{case_id}", synced=via == "sync")
-              for case_id, place, created_at, via in run(memoized(
+              for case_id, place, created_at, via in fetch(memoized(
                   ("missing.sighting_feed", station, start, limit), lambda: (
                       select(Sighting.case_id, Sighting.place, Sighting.created_at, Sighting.via)
                       .where(Sighting.station_id == station, Sighting.created_at >= start)

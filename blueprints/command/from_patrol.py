@@ -1,12 +1,13 @@
 """Patrol on the command room's screen and in its analysis: check-ins, officers' positions, compliance."""
 from collections import defaultdict
+from operator import itemgetter
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, select, type_coerce
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, hour_minute, memoized,
-                                        register, run, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, fetch, local_hour_minute,
+                                        memoized, register, run, tally, utc_hour)
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
@@ -80,26 +81,32 @@ def fold(today, rows):
     return counts, columns
 
 
+_by_time = itemgetter(0, 1)  # (recorded_at, id): a plain key, not the rows' own (slow) comparison
+
+
 def layers(today):
-    """Today's check-ins and, from the same rows, each officer's latest one: one query."""
+    """Today's check-ins and, from the same rows, each officer's latest one: one query. The row gives
+    what a marker shows (the time as HH:MM and the flag as 0/1 from the database: no datetime object
+    per row) and the device time as stored, to sort by."""
     station, day = today.user.station_id, today.day
     rows = run(memoized(("patrol.layer", station, day), lambda: (
-        select(CheckIn.id, CheckIn.lat, CheckIn.lon, CheckIn.flags, CheckIn.recorded_at, CheckIn.officer_id,
-               User.name, PatrolPoint.name)
+        select(type_coerce(CheckIn.recorded_at, String), CheckIn.id, CheckIn.lat, CheckIn.lon, User.name,
+               PatrolPoint.name, local_hour_minute(CheckIn.recorded_at), case((CheckIn.flags != "", 1), else_=0),
+               CheckIn.officer_id)
         .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
         .where(CheckIn.station_id == station, CheckIn.local_day == day, CheckIn.lat.is_not(None))
         .limit(LAYER_LIMIT)))).all()
     # Sorted here, not in SQL: an ORDER BY recorded_at tempts SQLite onto the (station, recorded_at)
-    # index, a walk through the whole year, instead of the (station, local_day) one.
-    rows.sort(key=lambda row: (row[4], row[0]), reverse=True)
-    check_ins, officers = [], {}
-    for _id, lat, lon, flags, recorded_at, officer_id, officer, point in rows:
-        label = f"{officer} · {point or '—'} · {hour_minute(recorded_at)}"
-        check_ins.append(today.marker(lat, lon, label, bool(flags)))
-        if officer_id not in officers:
-            officers[officer_id] = today.marker(lat, lon, label, False)
-    return [Layer("checkins", _("Check-ins today"), "#0b3d91", check_ins, 10, url=""),
-            Layer("officers", _("Officers' last position"), "#1b6e20", list(officers.values()), 20, url="")]
+    # index, a walk through the whole year, instead of the (station, local_day) one. (The stored
+    # timestamps sort as they are: ISO text on SQLite, timestamps on PostgreSQL.)
+    rows.sort(key=_by_time, reverse=True)
+    rows = [(lat, lon, f"{officer} · {point or '—'} · {at}", flagged, officer_id)
+            for _at, _id, lat, lon, officer, point, at, flagged, officer_id in rows]
+    latest = {}
+    for row in rows:
+        latest.setdefault(row[4], (row[0], row[1], row[2], 0))
+    return [Layer("checkins", _("Check-ins today"), "#0b3d91", today.markers(row[:4] for row in rows), 10, url=""),
+            Layer("officers", _("Officers' last position"), "#1b6e20", today.markers(latest.values()), 20, url="")]
 
 
 def feed(today, limit):
@@ -108,7 +115,7 @@ def feed(today, limit):
     kind, at_point, no_point = _("Patrol"), _("Check-in at %(point)s"), _("Check-in without a point")
     return [FeedItem(received_at, kind, at_point % {"point": point} if point is not None else no_point, officer, url,
                      synced=via == "sync", alert=bool(flags))
-            for received_at, via, flags, officer, point in run(memoized(
+            for received_at, via, flags, officer, point in fetch(memoized(
                 ("patrol.feed", station, day, limit), lambda: (
                     select(CheckIn.received_at, CheckIn.via, CheckIn.flags, User.name, PatrolPoint.name)
                     .join(User, User.id == CheckIn.officer_id)
@@ -170,7 +177,7 @@ def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
     # Each active community officer's grids in the report's order (the first one takes the
     # check-ins without a point).
     officer_grids = defaultdict(list)
-    for officer_id, grid_id in run(officers_query, params):
+    for officer_id, grid_id in fetch(officers_query, params):
         officer_grids[officer_id].append(grid_id)
     rows = run(totals_query, params).all()
     seen = defaultdict(reports.Tally)  # (later, officer, grid or None) -> counts over the period
@@ -224,7 +231,7 @@ def hours(period):
                        CheckIn.local_day >= bindparam("start", type_=Date),
                        CheckIn.local_day <= bindparam("end", type_=Date))
                 .group_by(bucket))
-    rows = run(memoized(("patrol.hours",), build),
+    rows = fetch(memoized(("patrol.hours",), build),
                {"station": period.user.station_id, "start": period.start, "end": period.end})
     return add_hours({}, rows, flagged=True)
 

@@ -4,8 +4,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, case, func, select, union_all
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, in_period, memoized,
-                                        register, run, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, fetch,
+                                        in_period, joined, memoized, register, run, tally, utc_hour)
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
@@ -67,22 +67,20 @@ def fold(today, rows):
 
 def layers(today):
     """Households whose inspection is overdue, at their address's position."""
-    # The ledger's own rule expression (not a copy), so the map and the ledger agree.
+    # The ledger's own rule expression (not a copy), so the map and the ledger agree. The address
+    # (its parts joined) and the last inspection's day come as text from the database.
     station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
     rows = run(memoized(("rentals.layer", station, day, rules), lambda: (
-        select(H.id, H.last_inspected_on, Address.lat, Address.lon, Address.community, Address.street,
-               Address.building, Address.unit, Address.room)
+        select(Address.lat, Address.lon, joined(Address.community, Address.street, Address.building, Address.unit,
+                                                Address.room), day_text(H.last_inspected_on), H.id)
         .join(Address, Address.id == H.address_id)
         .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"], Address.lat.is_not(None))
-        .order_by(H.id).limit(LAYER_LIMIT)))).all()
+        .order_by(H.id).limit(LAYER_LIMIT)))).all()  # all(): one fetch, not one per row
     # Labels and the URL prefix once, not gettext/url_for per marker (a few hundred markers).
     prefix = url_for("rentals.show", household_id=1)[:-1]
     last_pattern, never = _("last inspected %(day)s"), _("never inspected")
-    markers = []
-    for household_id, last, lat, lon, *parts in rows:
-        address = " ".join(p for p in parts if p)
-        last_text = last_pattern % {"day": last.isoformat()} if last else never
-        markers.append(today.marker(lat, lon, f"{address} · {last_text}", True, household_id))
+    markers = today.markers((lat, lon, f"{address} · {last_pattern % {'day': last} if last else never}", 1, household_id)
+                            for lat, lon, address, last, household_id in rows)
     return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40, url=prefix)]
 
 
@@ -97,7 +95,7 @@ def feed(today, limit):
     # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
     # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects, and
     # not the device's recorded time (the screen does not show it).
-    for household_id, created_at, *parts in run(memoized(
+    for household_id, created_at, *parts in fetch(memoized(
             ("rentals.feed", station, limit), lambda: select(H.id, H.created_at, *address)
             .join(Address, Address.id == H.address_id).where(H.station_id == station)
             .order_by(H.id.desc()).limit(limit))):
@@ -105,7 +103,7 @@ def feed(today, limit):
             break
         items.append(FeedItem(created_at, rental, registered % {"address": " ".join(p for p in parts if p)},
                               url=f"{prefix}{household_id}"))
-    for household_id, created_at, officer, *parts in run(memoized(
+    for household_id, created_at, officer, *parts in fetch(memoized(
             ("rentals.inspection_feed", station, limit), lambda: (
                 select(Inspection.household_id, Inspection.created_at, User.name, *address)
                 .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
@@ -172,7 +170,7 @@ def hours(period):
         return union_all(*(select(utc_hour(model.recorded_at), func.count())
                            .where(model.station_id == station, model.recorded_at >= start, model.recorded_at < end)
                            .group_by(utc_hour(model.recorded_at)) for model in (H, Inspection)))
-    rows = run(memoized(("rentals.hours",), build),
+    rows = fetch(memoized(("rentals.hours",), build),
                {"station": period.user.station_id, "start": period.start_utc, "end": period.end_utc})
     return add_hours({}, rows)
 

@@ -3,7 +3,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, case, func, select
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, in_period,
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, in_period,
                                         memoized, register, run, tally, utc_hour)
 from extensions import db
 from models import Grid, User, user_grids
@@ -37,7 +37,9 @@ def _tallies(station):
                       func.sum(case((Task.status.in_(OPEN_STATUSES), 1), else_=0)),
                       func.sum(case((_overdue(NOW), 1), else_=0)),
                       func.sum(case((Task.status.in_(REVIEW_STATUSES), 1), else_=0))))
-        .where(Task.station_id == station).group_by(Task.grid_id, Task.assignee_id),
+        # Only the statuses counted (open, to review): closed tasks, most of a year's, are not read.
+        .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES + REVIEW_STATUSES))
+        .group_by(Task.grid_id, Task.assignee_id),
         select(*tally("tasks.first_grid", user_grids.c.user_id, func.min(user_grids.c.grid_id)))
         .join(Grid, Grid.id == user_grids.c.grid_id).where(Grid.station_id == station).group_by(user_grids.c.user_id),
     ]
@@ -61,18 +63,17 @@ def fold(today, rows):
 
 
 def layers(today):
-    """Open tasks that have a place on the map."""
+    """Open tasks that have a place on the map; overdue (open, so past due) decided by the database."""
     prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
-    markers = []
     station = today.user.station_id
-    for task_id, lat, lon, place, text, due_at, assignee, grid in run(memoized(("tasks.layer", station), lambda: (
-            select(Task.id, Task.lat, Task.lon, Task.place, Task.text, Task.due_at, User.name, Grid.name)
-            .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
-            .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
-            .order_by(Task.due_at).limit(LAYER_LIMIT)))):
-        whom = assignee if assignee is not None else (grid if grid is not None else "")
-        # Open, so overdue = past due.
-        markers.append(today.marker(lat, lon, f"{place} · {whom} · {text[:40]}", due_at < today.now, task_id))
+    rows = run(memoized(("tasks.layer", station), lambda: (
+        select(Task.lat, Task.lon, Task.place, func.coalesce(User.name, Grid.name, ""), Task.text,
+               case((Task.due_at < NOW, 1), else_=0), Task.id)
+        .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
+        .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
+        .order_by(Task.due_at).limit(LAYER_LIMIT))), {NOW.key: today.now}).all()  # one fetch, not one per row
+    markers = today.markers((lat, lon, f"{place} · {whom} · {text[:40]}", overdue, task_id)
+                            for lat, lon, place, whom, text, overdue, task_id in rows)
     return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30, url=prefix)]
 
 
@@ -88,7 +89,7 @@ def feed(today, limit):
     kind, labels = _("Task"), _action_labels()
     station = today.user.station_id
     # (The device's recorded time is not shown on the screen: not read.)
-    for created_at, task_id, action, feedback, note, via, who, text in run(memoized(
+    for created_at, task_id, action, feedback, note, via, who, text in fetch(memoized(
             ("tasks.feed", station, limit), lambda: (
                 select(TaskEvent.created_at, TaskEvent.task_id, TaskEvent.action,
                        TaskEvent.feedback, TaskEvent.note, TaskEvent.via, User.name, Task.text)
@@ -154,7 +155,7 @@ def hours(period):
                        TaskEvent.recorded_at >= bindparam("start", type_=UTCDateTime),
                        TaskEvent.recorded_at < bindparam("end", type_=UTCDateTime))
                 .group_by(bucket))
-    rows = run(memoized(("tasks.hours",), build),
+    rows = fetch(memoized(("tasks.hours",), build),
                {"station": period.user.station_id, "start": period.start_utc, "end": period.end_utc})
     return add_hours({}, rows)
 

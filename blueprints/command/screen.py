@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, union_all
 
-from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, memoized, run
+from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, fetch, memoized, run
 from blueprints.home.services import LOCAL_TZ, local_day_bounds
 from extensions import db
 from models import Grid, utcnow
@@ -83,7 +83,7 @@ def _tallied(today: Today) -> tuple[list[Count], list[Column]]:
     rows = defaultdict(list)
     if statements:
         union = memoized(("union", *map(id, statements)), lambda: (statements, union_all(*statements)))[1]
-        for tag, *values in run(union, {NOW.key: today.now}):
+        for tag, *values in fetch(union, {NOW.key: today.now}):
             rows[tag].append(values)
     counts, columns = [], []
     for source, _statements in tallying:
