@@ -172,22 +172,42 @@ def checkin_fields(point: dict | None) -> dict:
     return data
 
 
-def time_checkin_posts(client: httpx.Client, url: str, point: dict | None, count: int) -> Timing:
-    """POST the online check-in form `count` times as htmx does (token in header and form)."""
+def time_form_posts(client: httpx.Client, url: str, make_fields, count: int, what: str) -> Timing:
+    """POST an online field form `count` times as htmx does (token in header and form), each with
+    fresh fields from make_fields() (a new client_id); the first POST warms up and is not counted."""
     token = csrf_token(client.get("/me").text)
     headers = {"HX-Request": "true", "X-CSRFToken": token}
     timing = Timing()
-    for index in range(count + 1):  # the first one warms up and is not counted
-        form = {**checkin_fields(point), "csrf_token": token}
+    for index in range(count + 1):
+        form = {**make_fields(), "csrf_token": token}
         started = time.perf_counter()
         response = client.post(url, data=form, headers=headers)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:
-            raise RuntimeError(f"check-in POST answered {response.status_code}: {response.text[:300]}")
+            raise RuntimeError(f"{what} POST answered {response.status_code}: {response.text[:300]}")
         if index:
             timing.samples_ms.append(elapsed_ms)
             timing.statuses[response.status_code] = timing.statuses.get(response.status_code, 0) + 1
     return timing
+
+
+def time_checkin_posts(client: httpx.Client, url: str, point: dict | None, count: int) -> Timing:
+    """The online check-in at the officer's patrol point, `count` times."""
+    return time_form_posts(client, url, lambda: checkin_fields(point), count, "check-in")
+
+
+def visit_fields(subject: dict | None) -> dict:
+    """A resident visit (met, routine) at the resident's address, with a fresh client_id."""
+    data = {"client_id": str(uuid.uuid4()), "recorded_at": now_iso(), "subject_type": "resident",
+            "purpose": "routine", "outcome": "met", "notes": "bench"}
+    if subject:
+        data.update(subject_id=subject["id"], lat=subject["lat"], lon=subject["lon"], accuracy=15.0)
+    return data
+
+
+def time_visit_posts(client: httpx.Client, url: str, subject: dict | None, count: int) -> Timing:
+    """The online visit form for one resident of the officer's grids, `count` times."""
+    return time_form_posts(client, url, lambda: visit_fields(subject), count, "visit")
 
 
 def sync_batch(point: dict | None, size: int) -> dict:

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import DEMO_PASSWORD, checkin_fields, csrf_token, sync_batch  # noqa: E402
+from measure import DEMO_PASSWORD, checkin_fields, csrf_token, sync_batch, visit_fields  # noqa: E402
 
 
 class QueryCounter:
@@ -83,6 +83,24 @@ def officer_point(app, username: str) -> dict | None:
         return {"id": point.id, "lat": point.lat, "lon": point.lon} if point else None
 
 
+def officer_resident(app, username: str) -> dict | None:
+    """A resident living in one of the officer's grids, with the address's position (the visit
+    the bench records)."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Address, Resident, User
+
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        row = db.session.execute(
+            select(Resident.id, Address.lat, Address.lon).join(Address, Resident.address_id == Address.id)
+            .where(Resident.station_id == user.station_id, Address.grid_id.in_([g.id for g in user.grids]),
+                   Address.lat.is_not(None))
+            .order_by(Resident.id)).first()
+        return {"id": row.id, "lat": row.lat, "lon": row.lon} if row else None
+
+
 def database_facts(app) -> dict:
     """The database's dialect and server version, and the row counts that make the scale."""
     from sqlalchemy import func, select
@@ -116,8 +134,8 @@ def count_pages(app, counter: QueryCounter, clients: dict, pages: list[dict]) ->
     return rows
 
 
-def count_checkin_post(app, counter: QueryCounter, client, url: str, point: dict | None) -> dict:
-    """Statements of one online check-in POST (after a warm-up POST)."""
+def count_form_post(app, counter: QueryCounter, client, url: str, make_fields) -> dict:
+    """Statements of one online field-form POST (after a warm-up POST)."""
     if not route_exists(app, url, "POST"):
         return {"exists": False}
     token = csrf_token(client.get("/me").get_data(as_text=True))
@@ -125,8 +143,7 @@ def count_checkin_post(app, counter: QueryCounter, client, url: str, point: dict
     status = None
     for _ in range(2):
         counter.reset()
-        response = client.post(url, data={**checkin_fields(point), "csrf_token": token},
-                               headers=headers)
+        response = client.post(url, data={**make_fields(), "csrf_token": token}, headers=headers)
         status = response.status_code
     return {"exists": True, "status": status, "queries": counter.count}
 
@@ -165,11 +182,16 @@ def main(spec_path: str, result_path: str) -> None:
         clients.update({role: login(app, user) for role, user in spec["logins"].items()})
         officer = spec["logins"]["officer"]
         point = officer_point(app, officer)
+        subject = officer_resident(app, officer)
         result = {
             "database": database_facts(app),
             "point": point,
+            "subject": subject,
             "pages": count_pages(app, counter, clients, spec["pages"]),
-            "checkin_post": count_checkin_post(app, counter, clients["officer"], spec["checkin_url"], point),
+            "checkin_post": count_form_post(app, counter, clients["officer"], spec["checkin_url"],
+                                            lambda: checkin_fields(point)),
+            "visit_post": count_form_post(app, counter, clients["officer"], spec["visit_url"],
+                                          lambda: visit_fields(subject)),
             "sync_batch": count_sync_batch(app, counter, clients["officer"], point, spec["batch_size"]),
         }
     finally:

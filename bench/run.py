@@ -68,7 +68,10 @@ PAGES = [
     Page("command", "/patrol/report?" + last_days(31)),  # the whole station, 31 days
     # Residents and rentals (issue 4)
     Page("officer", "/residents/?q=zw", {"HX-Request": "true"}),  # active search as you type (pinyin initials)
+    Page("officer", "/residents/?q=王伟", {"HX-Request": "true"}),  # a name
+    Page("officer", "/residents/?q=1235", {"HX-Request": "true"}),  # a number fragment (ID or phone tail)
     Page("officer", "/rentals/"),
+    Page("officer", "/rentals/?overdue=1"),  # the overdue list
     Page("command", "/rentals/compliance"),
     # Visits
     Page("officer", "/visits/plan?lat=35.7986&lon=112.9514"),  # who to visit, from grid A's centre
@@ -99,6 +102,7 @@ THROUGHPUT_PAGES = (("officer", "/missing/alerts"),)
 THROUGHPUT_REQUESTS = 500  # per client
 HEALTHZ = "/healthz"
 CHECKIN_POST_URL = "/patrol/check-ins"  # the online check-in form posts here (htmx)
+VISIT_POST_URL = "/visits/"  # the online visit form posts here (htmx)
 SYNC_BATCH_SIZE = 100  # the most /api/sync accepts in one envelope (DESIGN.md)
 FIRST_LOAD_PAGES = (("anonymous", "/auth/login"), ("officer", "/"))
 
@@ -176,7 +180,8 @@ def with_case(pages: list[Page], case_id: int) -> list[Page]:
 
 def count_queries(env: dict, workdir: Path, tag: str, pages: list[Page] | None = None) -> dict:
     """Run bench/queries.py in a child process on env's database and return its JSON result."""
-    spec = {"logins": ROLE_LOGINS, "checkin_url": CHECKIN_POST_URL, "batch_size": SYNC_BATCH_SIZE,
+    spec = {"logins": ROLE_LOGINS, "checkin_url": CHECKIN_POST_URL, "visit_url": VISIT_POST_URL,
+            "batch_size": SYNC_BATCH_SIZE,
             "pages": [{"role": p.role, "path": p.path, "headers": p.headers, "revalidate": p.revalidate}
                       for p in (pages or PAGES)]}
     spec_path, result_path = workdir / f"queries-{tag}.spec.json", workdir / f"queries-{tag}.json"
@@ -204,6 +209,12 @@ def time_writes(args, clients: dict, base_url: str, query_result: dict) -> dict:
             writes["post"] = measure.time_checkin_posts(clients["officer"], CHECKIN_POST_URL, point, args.posts)
         except RuntimeError as error:
             writes["post_error"] = str(error)
+    if query_result["visit_post"]["exists"]:
+        try:
+            writes["visit"] = measure.time_visit_posts(clients["officer"], VISIT_POST_URL, query_result["subject"],
+                                                       args.posts)
+        except RuntimeError as error:
+            writes["visit_error"] = str(error)
     if query_result["sync_batch"]["exists"]:
         try:
             writes["sync"], writes["sync_results"] = measure.time_sync_batches(
@@ -323,19 +334,30 @@ def pages_table(run: dict, counts: dict, small_counts: dict | None, verdicts: Ve
     return lines
 
 
+def post_row(label: str, timing, queries: dict, error: str | None, healthz: float, verdicts: Verdicts) -> str:
+    """One online form POST: latency, statements, and the page budget (median ≤ 4 × /healthz)."""
+    if not queries["exists"]:
+        return f"| {label} | | | | | | skipped: not built yet |"
+    if timing is None:
+        return f"| {label} | | | | | | error: {error} |"
+    ratio = timing.median / healthz
+    verdict = f"{ratio:.2f} × /healthz, ≤ {PAGE_BUDGET_RATIO:g}×: " + verdicts.check(
+        f"{label} median {ratio:.1f}× /healthz", ratio <= PAGE_BUDGET_RATIO)
+    return (f"| {label} (htmx) | {len(timing.samples_ms)} | {fmt(timing.median)} | {fmt(timing.p95)} "
+            f"| {fmt(timing.median)} | {queries.get('queries')} | "
+            f"{', '.join(f'{c}×{n}' for c, n in sorted(timing.statuses.items()))}; {verdict} |")
+
+
 def writes_table(run: dict, query_result: dict, verdicts: Verdicts) -> list[str]:
-    """The online check-in POST against one /api/sync batch of 100."""
-    writes, post_q, sync_q = run["writes"], query_result["checkin_post"], query_result["sync_batch"]
+    """The online check-in and visit POSTs, and one /api/sync batch of 100 against the check-in POST."""
+    writes, sync_q = run["writes"], query_result["sync_batch"]
+    healthz = run["timings"][f"{HEALTHZ}|anonymous"].median
     lines = ["| write | n | median ms | p95 ms | per item ms | queries | result |", "|---|---:|---:|---:|---:|---:|---|"]
     post = writes.get("post")
-    if not post_q["exists"]:
-        lines.append(f"| check-in POST `{CHECKIN_POST_URL}` | | | | | | skipped: not built yet |")
-    elif post is None:
-        lines.append(f"| check-in POST `{CHECKIN_POST_URL}` | | | | | | error: {writes.get('post_error')} |")
-    else:
-        lines.append(f"| check-in POST `{CHECKIN_POST_URL}` (htmx) | {len(post.samples_ms)} | {fmt(post.median)} "
-                     f"| {fmt(post.p95)} | {fmt(post.median)} | {post_q.get('queries')} | "
-                     f"{', '.join(f'{c}×{n}' for c, n in sorted(post.statuses.items()))} |")
+    lines.append(post_row(f"check-in POST `{CHECKIN_POST_URL}`", post, query_result["checkin_post"],
+                          writes.get("post_error"), healthz, verdicts))
+    lines.append(post_row(f"visit POST `{VISIT_POST_URL}`", writes.get("visit"), query_result["visit_post"],
+                          writes.get("visit_error"), healthz, verdicts))
     sync = writes.get("sync")
     if not sync_q["exists"]:
         lines.append(f"| `/api/sync` batch of {SYNC_BATCH_SIZE} | | | | | | skipped: not built yet |")
@@ -425,7 +447,7 @@ def build_report(args, seed: serve.SeedTimes, query_result: dict, small: dict | 
         "",
         *throughput_table(run, args.workers),
         "",
-        "## Writes (one online check-in POST vs one offline batch)",
+        "## Writes (online form POSTs, judged like pages; one offline batch against the check-in POST)",
         "",
         *writes_table(run, query_result, verdicts),
         "",
