@@ -85,14 +85,15 @@ _by_time = itemgetter(0, 1)  # (recorded_at, id): a plain key, not the rows' own
 
 
 def layers(today):
-    """Today's check-ins and, from the same rows, each officer's latest one: one query. The row gives
-    what a marker shows (the time as HH:MM and the flag as 0/1 from the database: no datetime object
-    per row) and the device time as stored, to sort by."""
+    """Today's check-ins and, from the same rows, each officer's latest one: one query. The database
+    gives each marker's label ("officer · point · HH:MM" in station time) and flag (0/1), so no
+    datetime object or string formatting per row here, and the device time as stored, to sort by."""
     station, day = today.user.station_id, today.day
     rows = run(memoized(("patrol.layer", station, day), lambda: (
-        select(type_coerce(CheckIn.recorded_at, String), CheckIn.id, CheckIn.lat, CheckIn.lon, User.name,
-               PatrolPoint.name, local_hour_minute(CheckIn.recorded_at), case((CheckIn.flags != "", 1), else_=0),
-               CheckIn.officer_id)
+        select(type_coerce(CheckIn.recorded_at, String), CheckIn.id, CheckIn.officer_id, CheckIn.lat, CheckIn.lon,
+               User.name + " · " + func.coalesce(func.nullif(PatrolPoint.name, ""), "—") + " · "
+               + local_hour_minute(CheckIn.recorded_at),
+               case((CheckIn.flags != "", 1), else_=0))
         .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
         .where(CheckIn.station_id == station, CheckIn.local_day == day, CheckIn.lat.is_not(None))
         .limit(LAYER_LIMIT)))).all()
@@ -100,12 +101,11 @@ def layers(today):
     # index, a walk through the whole year, instead of the (station, local_day) one. (The stored
     # timestamps sort as they are: ISO text on SQLite, timestamps on PostgreSQL.)
     rows.sort(key=_by_time, reverse=True)
-    rows = [(lat, lon, f"{officer} · {point or '—'} · {at}", flagged, officer_id)
-            for _at, _id, lat, lon, officer, point, at, flagged, officer_id in rows]
     latest = {}
-    for row in rows:
-        latest.setdefault(row[4], (row[0], row[1], row[2], 0))
-    return [Layer("checkins", _("Check-ins today"), "#0b3d91", today.markers(row[:4] for row in rows), 10, url=""),
+    for _at, _id, officer_id, lat, lon, label, _flagged in rows:
+        if officer_id not in latest:
+            latest[officer_id] = (lat, lon, label, 0)
+    return [Layer("checkins", _("Check-ins today"), "#0b3d91", today.markers(row[3:] for row in rows), 10, url=""),
             Layer("officers", _("Officers' last position"), "#1b6e20", today.markers(latest.values()), 20, url="")]
 
 

@@ -2,7 +2,7 @@
 households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, bindparam, case, func, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, fetch,
                                         in_period, joined, memoized, register, run, tally, utc_hour)
@@ -67,21 +67,36 @@ def fold(today, rows):
 
 def layers(today):
     """Households whose inspection is overdue, at their address's position."""
-    # The ledger's own rule expression (not a copy), so the map and the ledger agree. The address
-    # (its parts joined) and the last inspection's day come as text from the database.
+    # The ledger's own rule expression (not a copy), so the map and the ledger agree. The database
+    # writes each label ("address · last inspected <day>" or "... · never inspected"), given the
+    # translated words as parameters: one string per row, no formatting here.
     station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
-    rows = run(memoized(("rentals.layer", station, day, rules), lambda: (
-        select(Address.lat, Address.lon, joined(Address.community, Address.street, Address.building, Address.unit,
-                                                Address.room), day_text(H.last_inspected_on), H.id)
-        .join(Address, Address.id == H.address_id)
-        .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"], Address.lat.is_not(None))
-        .order_by(H.id).limit(LAYER_LIMIT)))).all()  # all(): one fetch, not one per row
-    # Labels and the URL prefix once, not gettext/url_for per marker (a few hundred markers).
-    prefix = url_for("rentals.show", household_id=1)[:-1]
-    last_pattern, never = _("last inspected %(day)s"), _("never inspected")
-    markers = today.markers((lat, lon, f"{address} · {last_pattern % {'day': last} if last else never}", 1, household_id)
-                            for lat, lon, address, last, household_id in rows)
-    return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", markers, 40, url=prefix)]
+    rows = run(memoized(("rentals.layer", station, day, rules), _layer_statement(station, day, rules)),
+               _layer_words()).all()  # all(): one fetch, not one per row
+    prefix = url_for("rentals.show", household_id=1)[:-1]  # once, not url_for per marker
+    return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", today.markers(rows), 40,
+                  url=prefix)]
+
+
+def _layer_statement(station, day, rules):
+    def build():
+        words = {name: bindparam(f"rentals_{name}", type_=String) for name in ("never", "before", "after")}
+        last = case((H.last_inspected_on.is_(None), words["never"]),
+                    else_=words["before"] + day_text(H.last_inspected_on) + words["after"])
+        address = joined(Address.community, Address.street, Address.building, Address.unit, Address.room)
+        return (select(Address.lat, Address.lon, address + " · " + last, literal_column("1"), H.id)
+                .join(Address, Address.id == H.address_id)
+                .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"],
+                       Address.lat.is_not(None))
+                .order_by(H.id).limit(LAYER_LIMIT))
+    return build
+
+
+def _layer_words() -> dict:
+    """The translated words around the last inspection's day ("last inspected %(day)s" split at the
+    day), and "never inspected"."""
+    before, _day, after = (_("last inspected %(day)s") % {"day": "\0"}).partition("\0")
+    return {"rentals_never": _("never inspected"), "rentals_before": before, "rentals_after": after}
 
 
 def feed(today, limit):

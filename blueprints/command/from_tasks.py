@@ -1,7 +1,7 @@
 """Tasks (指令) on the command room's screen and in its analysis: open, overdue, done on time."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, bindparam, case, func, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, select
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, in_period,
                                         memoized, register, run, tally, utc_hour)
@@ -63,18 +63,19 @@ def fold(today, rows):
 
 
 def layers(today):
-    """Open tasks that have a place on the map; overdue (open, so past due) decided by the database."""
+    """Open tasks that have a place on the map: the database writes each label ("place · officer or
+    grid · the text's first 40 characters") and whether it is overdue (open, so past due)."""
     prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
     station = today.user.station_id
     rows = run(memoized(("tasks.layer", station), lambda: (
-        select(Task.lat, Task.lon, Task.place, func.coalesce(User.name, Grid.name, ""), Task.text,
+        select(Task.lat, Task.lon,
+               Task.place + " · " + func.coalesce(User.name, Grid.name, "") + " · "
+               + func.substr(Task.text, 1, 40, type_=String),
                case((Task.due_at < NOW, 1), else_=0), Task.id)
         .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
         .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
         .order_by(Task.due_at).limit(LAYER_LIMIT))), {NOW.key: today.now}).all()  # one fetch, not one per row
-    markers = today.markers((lat, lon, f"{place} · {whom} · {text[:40]}", overdue, task_id)
-                            for lat, lon, place, whom, text, overdue, task_id in rows)
-    return [Layer("tasks", _("Open tasks"), "#8a5a00", markers, 30, url=prefix)]
+    return [Layer("tasks", _("Open tasks"), "#8a5a00", today.markers(rows), 30, url=prefix)]
 
 
 def _action_labels() -> dict:

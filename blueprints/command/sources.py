@@ -287,7 +287,7 @@ def joined(*parts):
     text = spaced[0]
     for part in spaced[1:]:
         text = text + part
-    return func.substr(text, 2)
+    return func.substr(text, 2, type_=String)
 
 
 def _local_weekday_hour(bucket: str) -> tuple[int, int]:
