@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from blueprints.command import analysis, bp, screen
-from blueprints.home.services import LOCAL_TZ
 from blueprints.command.forms import AnalysisForm
 from models.users import COMMAND, LEADER
 from web import render, requires, wants_fragment
@@ -125,10 +124,3 @@ def analysis_print():
         return render("command/analysis.html", form=form, report=None, status=422)
     report = analysis.build(current_user, form.start.data, form.end.data)
     return render("command/print.html", form=form, report=report)
-
-
-@bp.app_template_filter("command_hour_minute")
-def command_hour_minute(moment) -> str:
-    """HH:mm in station time, as `datetimeformat('HH:mm')` prints it (digits only, the same in every
-    locale) without Babel's per-call pattern parsing: the feed shows 40 of these."""
-    return moment.astimezone(LOCAL_TZ).strftime("%H:%M")
