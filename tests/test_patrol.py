@@ -119,6 +119,21 @@ def test_gps_check_in_at_the_point_is_saved_with_server_scoring(auth, client, of
     assert saved.local_day == datetime.now(LOCAL_TZ).date() and saved.received_at is not None
 
 
+def test_the_answer_box_offers_the_same_points_as_the_page(auth, client, officer, station, point):
+    """After tap two the fresh form lists the officer's active points, in the page's order; another
+    grid's point and an inactive one are not offered."""
+    make_point(station.station, station.grid_a, name="A 公园", lat=MARKET[0] + 0.01)
+    make_point(station.station, station.grid_a, name="停用的点", active=False)
+    make_point(station.station, station.grid_b, name="城西网吧")
+    options = re.compile(r'<option value="(\d+)"[^>]*>([^<]+)</option>')
+    on_page = options.findall(text(client.get("/patrol/check-in")))
+    answer = text(auth.post("/patrol/check-ins", check_in_data(point_id=point.id), headers=HX))
+    assert 'id="checkin-saved"' in answer
+    assert options.findall(answer) == on_page and [name for _id, name in on_page] == ["A 公园", "城东菜市场"]
+    refused = text(auth.post("/patrol/check-ins", check_in_data(lat="95"), headers=HX))
+    assert options.findall(refused) == on_page
+
+
 def test_plain_post_answers_303_to_the_today_page(auth, officer, point):
     """Without htmx the form still works: 303 to today."""
     response = auth.post("/patrol/check-ins", check_in_data(point_id=point.id))

@@ -24,9 +24,16 @@ def _fresh_form(**data) -> CheckInForm:
     return form
 
 
-def _check_in_page(form, *, status=200, saved=None, duplicate=False):
+def _check_in_page(form, *, status=200, saved=None, duplicate=False, choices=None):
+    """The check-in page, or (htmx) its box: the outcome and a fresh form. The box lists the points by
+    id and name only (`choices`, read before the save's commit expires the user); the page also
+    carries every point's position for checkin.js."""
+    if wants_fragment():
+        points = choices if choices is not None else services.point_choices(current_user)
+        return render("patrol/check_in.html", "patrol/_checkin_box.html", status=status, form=form,
+                      points=points, saved=saved, duplicate=duplicate)
     points = services.check_in_points(current_user)
-    return render("patrol/check_in.html", "patrol/_checkin_box.html", status=status, form=form, points=points,
+    return render("patrol/check_in.html", status=status, form=form, points=points,
                   points_data=services.points_payload(points), saved=saved, duplicate=duplicate)
 
 
@@ -44,11 +51,13 @@ def create_check_in():
     """Record a check-in (idempotent on client_id); 422 with messages beside the fields."""
     form = CheckInForm()
     if form.validate_on_submit():
+        choices = services.point_choices(current_user) if wants_fragment() else None
         outcome = records.submit_online(current_user, "checkin", form)
         if outcome.status != records.REJECTED:
             saved = outcome.record or db.session.get(CheckIn, outcome.id)
             if wants_fragment():
-                return _check_in_page(_fresh_form(), saved=saved, duplicate=outcome.status == records.DUPLICATE)
+                return _check_in_page(_fresh_form(), saved=saved, duplicate=outcome.status == records.DUPLICATE,
+                                      choices=choices)
             flash(_("Check-in saved."), "success")
             return redirect(url_for("patrol.today"), code=303)
     return _check_in_page(form, status=422)

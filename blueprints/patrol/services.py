@@ -46,6 +46,15 @@ def check_in_points(user) -> list[PatrolPoint]:
     return visible_points(user, active_only=True)
 
 
+def point_choices(user) -> list:
+    """The check-in box's point list: (id, name) rows of check_in_points(), in the same order."""
+    query = select(PatrolPoint.id, PatrolPoint.name).where(
+        PatrolPoint.station_id == user.station_id, PatrolPoint.active.is_(True))
+    if user.role == COMMUNITY:
+        query = query.where(PatrolPoint.grid_id.in_(user.grid_ids or [-1]))
+    return list(db.session.execute(query.order_by(PatrolPoint.grid_id, PatrolPoint.name)))
+
+
 def points_payload(points) -> list[dict]:
     """What checkin.js needs offline to find the nearest point; no code or token (they are proof)."""
     return [{"id": p.id, "name": p.name, "lat": p.lat, "lon": p.lon, "radius": p.radius_m,
