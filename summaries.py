@@ -11,6 +11,7 @@ INSERTs skip those events, so the demo seeders recount a station at the end, and
 | patrol_day_totals (PatrolDayTotal)     | check_ins                             | /patrol/report, analysis    |
 | rental_households' summary columns     | tenancies, hazards                    | /rentals/, compliance       |
 | resident_visit_states, visit_day_totals| visits                                | /visits/plan, coverage      |
+| household_visit_states (HouseholdVisitState) | visits                          | /visits/coverage            |
 | visit_candidates (VisitCandidate)      | residents, addresses, tenancies       | /visits/plan, coverage      |
 | resident_search_keys, address_search_keys | residents.search / name, addresses.search | /residents/?q=     |
 """
@@ -20,7 +21,8 @@ from models.patrols import PatrolDayTotal, rebuild_day_totals
 from models.people import Resident, ResidentSearchKey, resident_key_rows
 from models.places import Address, AddressSearchKey, address_key_rows
 from models.rentals import RentalHousehold, rebuild_household_summaries
-from models.visits import ResidentVisitState, VisitCandidate, VisitDayTotal, rebuild_candidates, rebuild_summaries
+from models.visits import HouseholdVisitState, ResidentVisitState, VisitCandidate, VisitDayTotal, \
+    rebuild_candidates, rebuild_summaries
 
 KEY_BATCH = 5000  # rows per INSERT of search keys
 
@@ -57,7 +59,8 @@ REBUILDERS = (
 SNAPSHOTS = {
     "patrol_day_totals": (PatrolDayTotal.__table__,),
     "rental_household_summaries": (RentalHousehold.__table__,),
-    "visit_states_and_day_totals": (ResidentVisitState.__table__, VisitDayTotal.__table__),
+    "visit_states_and_day_totals": (ResidentVisitState.__table__, VisitDayTotal.__table__,
+                                    HouseholdVisitState.__table__),
     "visit_candidates": (VisitCandidate.__table__,),
     "search_keys": (ResidentSearchKey.__table__, AddressSearchKey.__table__),
 }

@@ -3,7 +3,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, case, delete, event, func, \
-    insert, inspect, literal_column, select, union, update
+    insert, inspect, literal_column, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -66,13 +66,13 @@ class Visit(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # active_history: a change loads the old value first, so the summaries' mapper events (below)
-    # can take the visit off its old day row and resident even when the row was expired.
+    # can take the visit off its old day row, resident and household even when the row was expired.
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), active_history=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), active_history=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True, active_history=True)
     subject_type: Mapped[str] = mapped_column(String(12))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), active_history=True)
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("rental_households.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("rental_households.id"), active_history=True)
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"))
     purpose: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(12), active_history=True)
@@ -151,6 +151,18 @@ class ResidentVisitState(db.Model):
     last_visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class HouseholdVisitState(db.Model):
+    """When a rental household was last visited (met or refused, by any visit to it: the coverage's
+    rule), one row per household visited at least once; no row means never visited. station_id is
+    the household's station (the coverage counts a station's households)."""
+
+    __tablename__ = "household_visit_states"
+    household_id: Mapped[int] = mapped_column(ForeignKey("rental_households.id"), primary_key=True,
+                                              autoincrement=False)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    last_visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class VisitDayTotal(db.Model):
     """Visits (and the no-one-home ones) per station, local day, grid and officer.
 
@@ -175,7 +187,7 @@ Index("ix_residents_station_focus_address", Resident.station_id, Resident.is_foc
 
 _KEY = ("station_id", "local_day", "grid_id", "officer_id")
 _COUNTS = ("visits", "no_one_home")
-_SOURCE = ("station_id", "grid_id", "officer_id", "resident_id", "outcome", "recorded_at")
+_SOURCE = ("station_id", "grid_id", "officer_id", "resident_id", "household_id", "outcome", "recorded_at")
 
 
 def local_day_of(moment: datetime) -> date:
@@ -199,25 +211,44 @@ def _upsert(connection, table, row: dict, keys, set_):
 
 def _add(connection, values: dict) -> None:
     """Count a visit in its day row (one atomic INSERT .. ON CONFLICT DO UPDATE, so concurrent
-    visits each count once) and move its resident's last visit forward if it is later."""
+    visits each count once) and move its resident's and household's last visit forward if it is later."""
     _upsert(connection, VisitDayTotal.__table__, _contribution(values), _KEY,
             lambda t, new: {name: t.c[name] + new[name] for name in _COUNTS})
     if values["resident_id"] is not None and values["outcome"] in VISITED_OUTCOMES:
         _upsert(connection, ResidentVisitState.__table__,
                 {"resident_id": values["resident_id"], "station_id": values["station_id"],
-                 "last_visited_at": values["recorded_at"]}, ("resident_id",),
-                lambda t, new: {"last_visited_at": case((new.last_visited_at > t.c.last_visited_at,
-                                                         new.last_visited_at), else_=t.c.last_visited_at)})
+                 "last_visited_at": values["recorded_at"]}, ("resident_id",), _later)
+    if values["household_id"] is not None and values["outcome"] in VISITED_OUTCOMES:
+        _upsert(connection, HouseholdVisitState.__table__,
+                {"household_id": values["household_id"], "station_id": _household_station(values["household_id"]),
+                 "last_visited_at": values["recorded_at"]}, ("household_id",), _later)
+
+
+def _later(table, new) -> dict:
+    """An upsert's SET: the last visit moves forward only."""
+    return {"last_visited_at": case((new.last_visited_at > table.c.last_visited_at, new.last_visited_at),
+                                    else_=table.c.last_visited_at)}
+
+
+def _household_station(household_id: int):
+    """The household's station, as a scalar subquery (the state row is filed under it)."""
+    from models.rentals import RentalHousehold
+
+    h = RentalHousehold.__table__
+    return select(h.c.station_id).where(h.c.id == household_id).scalar_subquery()
 
 
 def _subtract(connection, values: dict) -> None:
-    """Take a visit off its day row (dropping an empty row) and recompute its resident's last visit."""
+    """Take a visit off its day row (dropping an empty row) and recompute its resident's and
+    household's last visit."""
     table, row = VisitDayTotal.__table__, _contribution(values)
     where = [table.c[name] == row[name] for name in _KEY]
     connection.execute(update(table).where(*where).values({name: table.c[name] - row[name] for name in _COUNTS}))
     connection.execute(delete(table).where(*where, table.c.visits <= 0))
     if values["resident_id"] is not None:
         _recompute_state(connection, values["resident_id"])
+    if values["household_id"] is not None:
+        _recompute_household_state(connection, values["household_id"])
 
 
 def _recompute_state(connection, resident_id: int) -> None:
@@ -229,6 +260,17 @@ def _recompute_state(connection, resident_id: int) -> None:
     if last[0] is not None:
         connection.execute(insert(states).values(resident_id=resident_id, station_id=last[1],
                                                  last_visited_at=last[0]))
+
+
+def _recompute_household_state(connection, household_id: int) -> None:
+    """The household's state row from its visits (after a visit left or changed)."""
+    states, v = HouseholdVisitState.__table__, Visit.__table__
+    last = connection.scalar(select(func.max(v.c.recorded_at)).where(
+        v.c.household_id == household_id, v.c.outcome.in_(VISITED_OUTCOMES)))
+    connection.execute(delete(states).where(states.c.household_id == household_id))
+    if last is not None:
+        connection.execute(insert(states).values(household_id=household_id,
+                                                 station_id=_household_station(household_id), last_visited_at=last))
 
 
 def _loaded(target: Visit) -> tuple[dict, bool]:
@@ -262,11 +304,18 @@ def _visit_deleted(mapper, connection, target: Visit) -> None:
 
 
 def rebuild_summaries(connection, station_id: int) -> None:
-    """Recount a station's day totals and last visits from its visits (after Core INSERTs that skip
-    the events: the demo seeder, the migration's backfill)."""
+    """Recount a station's day totals and last visits (of residents, of its rental households) from
+    the visits (after Core INSERTs that skip the events: the demo seeder, `flask summaries rebuild`)."""
+    from models.rentals import RentalHousehold
+
     v, totals, states = Visit.__table__, VisitDayTotal.__table__, ResidentVisitState.__table__
+    households, h = HouseholdVisitState.__table__, RentalHousehold.__table__
     connection.execute(delete(totals).where(totals.c.station_id == station_id))
     connection.execute(delete(states).where(states.c.station_id == station_id))
+    # (and any state of the station's households filed under another station: one row per household)
+    connection.execute(delete(households).where(or_(
+        households.c.station_id == station_id,
+        households.c.household_id.in_(select(h.c.id).where(h.c.station_id == station_id)))))
     # Local days are counted in Python: the time-zone arithmetic differs between SQLite and PostgreSQL.
     days: dict[tuple, list[int]] = {}
     for recorded_at, grid_id, officer_id, outcome in connection.execute(
@@ -284,6 +333,12 @@ def rebuild_summaries(connection, station_id: int) -> None:
         select(v.c.resident_id, func.min(v.c.station_id), func.max(v.c.recorded_at))
         .where(v.c.station_id == station_id, v.c.resident_id.is_not(None), v.c.outcome.in_(VISITED_OUTCOMES))
         .group_by(v.c.resident_id)))
+    connection.execute(insert(households).from_select(
+        ["household_id", "station_id", "last_visited_at"],
+        select(h.c.id, h.c.station_id, func.max(v.c.recorded_at))
+        .select_from(h.join(v, v.c.household_id == h.c.id))
+        .where(h.c.station_id == station_id, v.c.outcome.in_(VISITED_OUTCOMES))
+        .group_by(h.c.id, h.c.station_id)))
 
 
 # --- plan candidates kept on write ------------------------------------------------------------------

@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import Date, Integer, bindparam, case, exists, func, or_, select, union_all
+from sqlalchemy import Date, Integer, bindparam, case, func, or_, select, union_all
 
 from extensions import db
 from models import FollowUp, Grid, RentalHousehold, User, Visit, audit, utcnow
 from models.users import COMMUNITY
-from models.visits import LOCAL_TZ, NO_ONE_HOME, VISITED_OUTCOMES, ResidentVisitState, VisitCandidate, VisitDayTotal, \
-    local_day_of
+from models.visits import LOCAL_TZ, NO_ONE_HOME, HouseholdVisitState, ResidentVisitState, VisitCandidate, \
+    VisitDayTotal, local_day_of
 
 WINDOWS = (30, 90)  # days
 
@@ -66,15 +66,14 @@ _D30, _D90, _END30, _END90 = (bindparam(name, type_=_AT) for name in ("d30", "d9
 _DAY30, _DAY90 = bindparam("day30", type_=Date), bindparam("day90", type_=Date)
 
 
-def _visited_since(column, since):
-    return case((exists().where(column, Visit.recorded_at >= since, Visit.outcome.in_(VISITED_OUTCOMES)), 1),
-                else_=0)
-
-
 def _households_statement():
-    H = RentalHousehold
-    return (select(H.grid_id, func.count(H.id), func.sum(_visited_since(Visit.household_id == H.id, _D30)),
-                   func.sum(_visited_since(Visit.household_id == H.id, _D90)))
+    """Rental households per grid, and those visited (met or refused) since d30 and d90: the
+    station's households from ix_rental_households_station_grid, their last visit from
+    household_visit_states (kept on write, models.visits) by primary key."""
+    H, last = RentalHousehold, HouseholdVisitState.last_visited_at
+    return (select(H.grid_id, func.count(H.id), func.sum(case((last >= _D30, 1), else_=0)),
+                   func.sum(case((last >= _D90, 1), else_=0)))
+            .outerjoin(HouseholdVisitState, HouseholdVisitState.household_id == H.id)
             .where(H.station_id == _STATION).group_by(H.grid_id))
 
 
