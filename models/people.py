@@ -1,12 +1,11 @@
 """Residents (实有人口): one row per person on the station's books."""
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, delete, event, false, insert,
-                        inspect)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
-from models.places import KEY_LENGTH, Address, key_type
+from models.places import KEY_LENGTH, Address, keep_search_keys, key_type
 from models.types import UTCDateTime, utcnow
 
 # Stored codes; the labels (常住, 流动, 寄住) are translated by the app.
@@ -103,27 +102,5 @@ def resident_key_rows(resident_id: int, station_id: int, name: str | None, searc
             for field, key in sorted(keys)]
 
 
-def _write_keys(connection, target: Resident) -> None:
-    rows = resident_key_rows(target.id, target.station_id, target.name, target.search)
-    if rows:
-        connection.execute(insert(ResidentSearchKey.__table__), rows)
-
-
-@event.listens_for(Resident, "after_insert")
-def _resident_inserted(mapper, connection, target: Resident) -> None:
-    _write_keys(connection, target)
-
-
-@event.listens_for(Resident, "after_update")
-def _resident_updated(mapper, connection, target: Resident) -> None:
-    state = inspect(target)
-    if any(state.attrs[name].history.has_changes() for name in ("name", "search", "station_id")):
-        connection.execute(delete(ResidentSearchKey.__table__).where(
-            ResidentSearchKey.__table__.c.resident_id == target.id))
-        _write_keys(connection, target)
-
-
-@event.listens_for(Resident, "before_delete")
-def _resident_deleted(mapper, connection, target: Resident) -> None:
-    connection.execute(delete(ResidentSearchKey.__table__).where(
-        ResidentSearchKey.__table__.c.resident_id == target.id))
+keep_search_keys(Resident, ResidentSearchKey.__table__, "resident_id",
+                 lambda r: resident_key_rows(r.id, r.station_id, r.name, r.search), ("name", "search", "station_id"))

@@ -80,30 +80,29 @@ def address_key_rows(address_id: int, station_id: int, search: str | None) -> li
     return [{"station_id": station_id, "key": key, "address_id": address_id} for key in keys]
 
 
-def _write_keys(connection, target: Address) -> None:
-    rows = address_key_rows(target.id, target.station_id, target.search)
-    if rows:
-        connection.execute(insert(AddressSearchKey.__table__), rows)
+def keep_search_keys(model, key_table, owner_column: str, rows_of, watched: tuple[str, ...]) -> None:
+    """Keep `key_table`'s rows of each `model` row equal to `rows_of(target)`: written after an insert,
+    rewritten after an update of a `watched` attribute, dropped before a delete (Resident, Address)."""
+    owner = key_table.c[owner_column]
+
+    def drop(connection, target) -> None:
+        connection.execute(delete(key_table).where(owner == target.id))
+
+    def write(connection, target) -> None:
+        rows = rows_of(target)
+        if rows:
+            connection.execute(insert(key_table), rows)
+
+    def updated(mapper, connection, target) -> None:
+        state = inspect(target)
+        if any(state.attrs[name].history.has_changes() for name in watched):
+            drop(connection, target)
+            write(connection, target)
+
+    event.listen(model, "after_insert", lambda mapper, connection, target: write(connection, target))
+    event.listen(model, "after_update", updated)
+    event.listen(model, "before_delete", lambda mapper, connection, target: drop(connection, target))
 
 
-def _drop_keys(connection, target: Address) -> None:
-    connection.execute(delete(AddressSearchKey.__table__).where(
-        AddressSearchKey.__table__.c.address_id == target.id))
-
-
-@event.listens_for(Address, "after_insert")
-def _address_inserted(mapper, connection, target: Address) -> None:
-    _write_keys(connection, target)
-
-
-@event.listens_for(Address, "after_update")
-def _address_updated(mapper, connection, target: Address) -> None:
-    state = inspect(target)
-    if any(state.attrs[name].history.has_changes() for name in ("search", "station_id")):
-        _drop_keys(connection, target)
-        _write_keys(connection, target)
-
-
-@event.listens_for(Address, "before_delete")
-def _address_deleted(mapper, connection, target: Address) -> None:
-    _drop_keys(connection, target)
+keep_search_keys(Address, AddressSearchKey.__table__, "address_id",
+                 lambda a: address_key_rows(a.id, a.station_id, a.search), ("search", "station_id"))
