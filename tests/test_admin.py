@@ -213,13 +213,18 @@ def events(station):
     """Audit events of station A over three days (and one of another station)."""
     from tests.factories import make_station, make_user
 
+    from blueprints.home.services import LOCAL_TZ
+
     now = datetime.now(timezone.utc).replace(microsecond=0)
+    # The local day's filters: keep the three events on three local days, also just after midnight.
+    midnight = datetime.now(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = max(now, (midnight + timedelta(minutes=10)).astimezone(timezone.utc))
     other = make_user(make_station(), username="elsewhere")
     rows = {
         "old_login": _event("login", station.officer, now - timedelta(days=2)),
         "reveal": _event("reveal_id", station.officer, now - timedelta(days=1), obj=station.officer_b),
-        "export": _event("export", station.command, now - timedelta(hours=1), what="residents", rows=3),
-        "foreign": _event("reveal_id", other, now - timedelta(minutes=5)),
+        "export": _event("export", station.command, now - timedelta(minutes=5), what="residents", rows=3),
+        "foreign": _event("reveal_id", other, now - timedelta(minutes=4)),
     }
     rows["reveal"].reason = "核查身份"
     db.session.commit()

@@ -1,19 +1,20 @@
 """Rentals ledger: registration (online and synced, idempotent), tenants, inspections, compliance, scope."""
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from blueprints.home.services import LOCAL_TZ
 from extensions import db
 from models import Address, AuditEvent, Hazard, Inspection, RentalHousehold, Resident, Tenancy
 from tests import factories
 from tests.conftest import count_queries
 from tests.factories import id_number
 
-TODAY = date.today()
+TODAY = datetime.now(LOCAL_TZ).date()  # the station's day (the server counts delays in it), not UTC's
 
 
 def rental_data(station, **overrides):
