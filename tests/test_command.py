@@ -23,18 +23,23 @@ def count_of(page: str, key: str) -> int:
     return int(re.sub(r"<[^>]+>", "", box).strip())
 
 
+# The screen's htmx requests as command.js sends them: with the markers' format the script reads.
+SCREEN = {**HX, "X-Pingan-Layers": "2"}
+
+
 def version_of(page: str) -> str:
     return re.search(r'data-version="([^"]+)"', page).group(1)
 
 
 def map_layers(client, page: str) -> dict:
     """The map's layers as command.js gets them (the page's data-layers-url), each marker expanded from
-    its compact [lat, lon, label, alert, url suffix] to a dict."""
+    its compact [lat, lon (microdegrees), label, alert, url suffix] to a dict, in degrees as drawn."""
     response = client.get(re.search(r'data-layers-url="([^"]+)"', page).group(1).replace("&amp;", "&"))
     assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.get_json()["format"] == "2"
     layers = {}
-    for layer in response.get_json()["layers"]:
-        markers = [{"lat": m[0], "lon": m[1], "label": m[2], "alert": bool(m[3]),
+    for layer in response.get_json()["overlays"]:
+        markers = [{"lat": m[0] / 1e6, "lon": m[1] / 1e6, "label": m[2], "alert": bool(m[3]),
                     "url": f'{layer["url"]}{m[4]}' if len(m) > 4 else None} for m in layer["markers"]]
         layers[layer["key"]] = {**layer, "markers": markers}
     return layers
@@ -242,7 +247,7 @@ def test_layers_answer_304_to_a_matching_etag_and_change_with_the_data(auth, cli
     factories.make_task(station.station, station.command, assignee=station.officer, lat=35.81, lon=112.93)
     changed = client.get("/command/layers", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
-    tasks = next(layer for layer in changed.get_json()["layers"] if layer["key"] == "tasks")
+    tasks = next(layer for layer in changed.get_json()["overlays"] if layer["key"] == "tasks")
     assert len(tasks["markers"]) == 2 and tasks["url"] == "/tasks/"
 
 
@@ -253,9 +258,29 @@ def test_layers_query_count_does_not_grow_with_data(auth, client, station, busy_
         assert client.get("/command/layers").status_code == 200
     _more_data(station, busy_day[0], 12)
     with counted_queries() as many:
-        layers = client.get("/command/layers").get_json()["layers"]
+        layers = client.get("/command/layers").get_json()["overlays"]
     assert len(next(layer for layer in layers if layer["key"] == "checkins")["markers"]) == 14
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_layers_give_positions_in_microdegrees_under_overlays(auth, client, station, busy_day):
+    """Format 2: each marker's position as whole microdegrees (~0.1 m) of the stored WGS-84 position, the
+    layers under "overlays" (a script of format 1 looks for "layers", finds none and draws nothing),
+    and an ETag of its own (a browser holding format 1's body for the same version does not get it back)."""
+    market, _household, overdue = busy_day
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    url = re.search(r'data-layers-url="([^"]+)"', page).group(1)
+    response = client.get(url)
+    data = response.get_json()
+    assert data["format"] == "2" and "layers" not in data
+    overlays = {layer["key"]: layer for layer in data["overlays"]}
+    assert [m[:2] for m in overlays["checkins"]["markers"]] == [[round(market.lat * 1e6), round(market.lon * 1e6)]] * 2
+    assert all(isinstance(n, int) for m in overlays["checkins"]["markers"] for n in m[:2])
+    assert overlays["tasks"]["markers"] == [[35800000, 112920000, "解放路12号 · 张伟 · 巡查夜市", 1, overdue.id]]
+    old_etag = f'"layers-{version_of(page)}-wgs84"'
+    assert client.get(url, headers={"If-None-Match": old_etag}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
 # --- the refresh -------------------------------------------------------------------------------------------
@@ -264,10 +289,10 @@ def test_refresh_answers_204_when_nothing_changed_and_the_fragment_when_somethin
     auth.login("demo-command")
     page = text(client.get("/command/"))
     version = version_of(page)
-    idle = client.get(f"/command/live?v={version}", headers=HX)
+    idle = client.get(f"/command/live?v={version}", headers=SCREEN)
     assert idle.status_code == 204 and idle.data == b""
     make_check_in(station.officer, busy_day[0], datetime.now(timezone.utc))
-    fresh = client.get(f"/command/live?v={version}", headers=HX)
+    fresh = client.get(f"/command/live?v={version}", headers=SCREEN)
     assert fresh.status_code == 200
     fragment = text(fresh)
     assert "<html" not in fragment and fragment.lstrip().startswith('<div id="command-live"')
@@ -275,13 +300,29 @@ def test_refresh_answers_204_when_nothing_changed_and_the_fragment_when_somethin
     assert fresh.headers["Vary"] and "HX-Request" in fresh.headers["Vary"]
 
 
+def test_a_screen_whose_script_reads_another_format_is_told_to_reload(auth, client, station, busy_day):
+    """A command screen left open across an update polls with its old command.js (no format, or
+    another one): the refresh answers HX-Refresh (htmx reloads the page, which brings the new script)
+    instead of 204, 304 or a fragment whose markers that script would misread."""
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    poll = f"/command/live?v={version_of(page)}"
+    etag = client.get(poll, headers=SCREEN).headers["ETag"]
+    for headers in (HX, {**HX, "X-Pingan-Layers": "1"}, {**HX, "If-None-Match": etag}):
+        stale = client.get(poll, headers=headers)
+        assert stale.status_code == 200 and stale.headers["HX-Refresh"] == "true" and stale.data == b""
+        assert "ETag" not in stale.headers
+    assert client.get(poll, headers=SCREEN).status_code == 204
+    assert "HX-Refresh" not in client.get("/command/live").headers  # a plain GET (no htmx): the page as before
+
+
 def test_refresh_answers_304_to_a_matching_etag(auth, client, station, busy_day):
     auth.login("demo-command")
-    first = client.get("/command/live", headers=HX)
+    first = client.get("/command/live", headers=SCREEN)
     etag = first.headers["ETag"]
-    assert client.get("/command/live", headers={**HX, "If-None-Match": etag}).status_code == 304
+    assert client.get("/command/live", headers={**SCREEN, "If-None-Match": etag}).status_code == 304
     factories.make_task(station.station, station.command, assignee=station.officer)
-    changed = client.get("/command/live", headers={**HX, "If-None-Match": etag})
+    changed = client.get("/command/live", headers={**SCREEN, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
@@ -291,7 +332,7 @@ def test_a_task_step_changes_the_version(auth, client, station, busy_day):
     version = version_of(text(client.get("/command/")))
     overdue.status, overdue.updated_at = "done", datetime.now(timezone.utc) + timedelta(seconds=1)
     db.session.commit()
-    fresh = client.get(f"/command/live?v={version}", headers=HX)
+    fresh = client.get(f"/command/live?v={version}", headers=SCREEN)
     assert fresh.status_code == 200 and count_of(text(fresh), "overdue-tasks") == 0
     assert count_of(text(fresh), "tasks-to-review") == 1
 
@@ -300,7 +341,7 @@ def test_idle_refresh_is_one_query(auth, client, station, busy_day):
     auth.login("demo-command")
     version = version_of(text(client.get("/command/")))
     with counted_queries() as statements:
-        assert client.get(f"/command/live?v={version}", headers=HX).status_code == 204
+        assert client.get(f"/command/live?v={version}", headers=SCREEN).status_code == 204
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 3, selects  # the session's user (+ grids), then the one version statement
 

@@ -6,8 +6,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, select, type_coerce
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, fetch, local_hour_minute,
-                                        memoized, register, run, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, fetch, fetch_tuples,
+                                        local_hour_minute, memoized, micro, register, run, tally, utc_hour)
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
@@ -81,32 +81,35 @@ def fold(today, rows):
     return counts, columns
 
 
-_by_time = itemgetter(0, 1)  # (recorded_at, id): a plain key, not the rows' own (slow) comparison
+_by_time = itemgetter(4, 5)  # (recorded_at, id): a plain key, not the rows' own (slow) comparison
 
 
 def layers(today):
     """Today's check-ins and, from the same rows, each officer's latest one: one query. The database
-    gives each marker's label ("officer · point · HH:MM" in station time) and flag (0/1), so no
-    datetime object or string formatting per row here, and the device time as stored, to sort by."""
+    gives each marker as the map draws it (position in microdegrees, label "officer · point · HH:MM"
+    in station time, flag 0/1), so no datetime object, rounding or string formatting per row here;
+    and the device time as stored, to sort by."""
     station, day = today.user.station_id, today.day
-    rows = run(memoized(("patrol.layer", station, day), lambda: (
-        select(type_coerce(CheckIn.recorded_at, String), CheckIn.id, CheckIn.officer_id, CheckIn.lat, CheckIn.lon,
+    rows = fetch_tuples(memoized(("patrol.layer", station, day), lambda: (
+        select(micro(CheckIn.lat), micro(CheckIn.lon),
                User.name + " · " + func.coalesce(func.nullif(PatrolPoint.name, ""), "—") + " · "
                + local_hour_minute(CheckIn.recorded_at),
-               case((CheckIn.flags != "", 1), else_=0))
+               case((CheckIn.flags != "", 1), else_=0),
+               type_coerce(CheckIn.recorded_at, String), CheckIn.id, CheckIn.officer_id)
         .join(User, User.id == CheckIn.officer_id).outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
         .where(CheckIn.station_id == station, CheckIn.local_day == day, CheckIn.lat.is_not(None))
-        .limit(LAYER_LIMIT)))).all()
+        .limit(LAYER_LIMIT))))
     # Sorted here, not in SQL: an ORDER BY recorded_at tempts SQLite onto the (station, recorded_at)
     # index, a walk through the whole year, instead of the (station, local_day) one. (The stored
     # timestamps sort as they are: ISO text on SQLite, timestamps on PostgreSQL.)
     rows.sort(key=_by_time, reverse=True)
     latest = {}
-    for _at, _id, officer_id, lat, lon, label, _flagged in rows:
-        if officer_id not in latest:
-            latest[officer_id] = (lat, lon, label, 0)
-    return [Layer("checkins", _("Check-ins today"), "#0b3d91", today.markers(row[3:] for row in rows), 10, url=""),
-            Layer("officers", _("Officers' last position"), "#1b6e20", today.markers(latest.values()), 20, url="")]
+    for row in rows:
+        if row[6] not in latest:
+            latest[row[6]] = (*row[:3], 0)
+    return [Layer("checkins", _("Check-ins today"), "#0b3d91", today.markers([row[:4] for row in rows]), 10, url=""),
+            Layer("officers", _("Officers' last position"), "#1b6e20", today.markers(list(latest.values())), 20,
+                  url="")]
 
 
 def feed(today, limit):

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, fetch,
-                                        in_period, joined, memoized, register, run, tally, utc_hour)
+                                        fetch_tuples, in_period, joined, memoized, micro, register, tally, utc_hour)
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db
@@ -71,8 +71,8 @@ def layers(today):
     # writes each label ("address · last inspected <day>" or "... · never inspected"), given the
     # translated words as parameters: one string per row, no formatting here.
     station, day, rules = today.user.station_id, today.day, ledger.Rules.from_config()
-    rows = run(memoized(("rentals.layer", station, day, rules), _layer_statement(station, day, rules)),
-               _layer_words()).all()  # all(): one fetch, not one per row
+    rows = fetch_tuples(memoized(("rentals.layer", station, day, rules), _layer_statement(station, day, rules)),
+                        _layer_words())
     prefix = url_for("rentals.show", household_id=1)[:-1]  # once, not url_for per marker
     return [Layer("rentals_overdue", _("Rentals with overdue inspection"), "#6a1b9a", today.markers(rows), 40,
                   url=prefix)]
@@ -84,7 +84,7 @@ def _layer_statement(station, day, rules):
         last = case((H.last_inspected_on.is_(None), words["never"]),
                     else_=words["before"] + day_text(H.last_inspected_on) + words["after"])
         address = joined(Address.community, Address.street, Address.building, Address.unit, Address.room)
-        return (select(Address.lat, Address.lon, address + " · " + last, literal_column("1"), H.id)
+        return (select(micro(Address.lat), micro(Address.lon), address + " · " + last, literal_column("1"), H.id)
                 .join(Address, Address.id == H.address_id)
                 .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"],
                        Address.lat.is_not(None))

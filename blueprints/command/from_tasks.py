@@ -3,8 +3,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, in_period,
-                                        memoized, register, run, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, fetch_tuples,
+                                        in_period, memoized, micro, register, tally, utc_hour)
 from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
@@ -67,14 +67,14 @@ def layers(today):
     grid · the text's first 40 characters") and whether it is overdue (open, so past due)."""
     prefix = url_for("tasks.show", task_id=1)[:-1]  # once, not url_for per marker
     station = today.user.station_id
-    rows = run(memoized(("tasks.layer", station), lambda: (
-        select(Task.lat, Task.lon,
+    rows = fetch_tuples(memoized(("tasks.layer", station), lambda: (
+        select(micro(Task.lat), micro(Task.lon),
                Task.place + " · " + func.coalesce(User.name, Grid.name, "") + " · "
                + func.substr(Task.text, 1, 40, type_=String),
                case((Task.due_at < NOW, 1), else_=0), Task.id)
         .outerjoin(User, User.id == Task.assignee_id).outerjoin(Grid, Grid.id == Task.grid_id)
         .where(Task.station_id == station, Task.status.in_(OPEN_STATUSES), Task.lat.is_not(None))
-        .order_by(Task.due_at).limit(LAYER_LIMIT))), {NOW.key: today.now}).all()  # one fetch, not one per row
+        .order_by(Task.due_at).limit(LAYER_LIMIT))), {NOW.key: today.now})
     return [Layer("tasks", _("Open tasks"), "#8a5a00", today.markers(rows), 30, url=prefix)]
 
 

@@ -13,6 +13,7 @@ from web import render, requires, wants_fragment
 
 ROLES = (COMMAND, LEADER)
 REFRESH_SECONDS = 15  # the screen's poll: an idle poll is one small query
+LAYERS_HEADER = "X-Pingan-Layers"  # command.js sends the markers' format it reads on the screen's htmx requests
 
 
 def _screen_context(today, version: str) -> dict:
@@ -43,7 +44,14 @@ def index():
 @bp.get("/live")
 @requires(*ROLES)
 def live():
-    """The screen's refresh: 304/204 when nothing changed since version `v` (one query), else the fragment."""
+    """The screen's refresh: 304/204 when nothing changed since version `v` (one query), else the fragment.
+    A screen whose command.js reads another markers' format than the server's (a page left open across
+    an update) is told to reload itself (HX-Refresh), which brings the new script."""
+    if wants_fragment() and request.headers.get(LAYERS_HEADER) != screen.LAYERS_FORMAT:
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        response.headers["Cache-Control"] = "no-store"
+        return response
     today = screen.today_for(current_user)
     version = screen.version(today, str(get_locale()))
     etag = f'"command-{version}"'
@@ -54,6 +62,7 @@ def live():
     else:
         response = render("command/index.html", "command/_live.html", **_screen_context(today, version))
     response.vary.add("HX-Request")
+    response.vary.add(LAYERS_HEADER)
     return _revalidated(response, etag)
 
 
@@ -61,14 +70,16 @@ def live():
 @requires(*ROLES)
 def layers():
     """The map's markers (JSON, compact, see screen.layers_payload); 304 to a matching ETag. command.js
-    fetches it with the screen's version (?v=) when the page loads and when the refresh brings news."""
+    fetches it with the screen's version (?v=) when the page loads and when the refresh brings news.
+    Format 2 (positions in microdegrees) is under "overlays": a command.js of format 1 (a page left
+    open across the update, until its refresh reloads it) finds no "layers" and draws nothing."""
     today = screen.today_for(current_user)
     version = screen.version(today, str(get_locale()))
-    etag = f'"layers-{version}-{today.crs}"'
+    etag = f'"layers-{version}-{today.crs}-{screen.LAYERS_FORMAT}"'
     if etag in request.headers.get("If-None-Match", ""):
         return _revalidated(make_response("", 304), etag)
-    body = json.dumps({"version": version, "layers": screen.layers_payload(today)}, ensure_ascii=False,
-                      separators=(",", ":"))
+    body = json.dumps({"version": version, "format": screen.LAYERS_FORMAT, "overlays": screen.layers_payload(today)},
+                      ensure_ascii=False, separators=(",", ":"))
     return _revalidated(current_app.response_class(body, mimetype="application/json"), etag)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, union_all
 
-from blueprints.command.sources import NOW, SOURCES, Column, Count, FeedItem, Layer, Today, fetch, memoized, run
+from blueprints.command.sources import MICRO, NOW, SOURCES, Column, Count, FeedItem, Layer, Today, fetch, memoized, run
 from blueprints.home.services import LOCAL_TZ, local_day_bounds
 from extensions import db
 from models import Grid, utcnow
@@ -116,10 +116,13 @@ def build(today: Today) -> Screen:
                   grid_rows(station_grids(today.user.station_id), columns), more)
 
 
+LAYERS_FORMAT = "2"  # the markers' wire format command.js reads (2: positions in integer microdegrees)
+
+
 def _compact(layer: Layer) -> dict:
     """A layer for the wire: markers as [lat, lon, label, alert (0/1), url after the layer's `url`
-    prefix], positions to 6 decimals (~0.1 m). About a third of the size of one object per marker.
-    A layer already compact (Layer.url set) goes as it is."""
+    prefix], positions in integer microdegrees (~0.1 m). About a third of the size of one object per
+    marker. A layer already compact (Layer.url set) goes as it is."""
     if layer.url is not None:
         return {"key": layer.key, "label": str(layer.label), "color": layer.color, "url": layer.url,
                 "markers": layer.markers}
@@ -128,7 +131,7 @@ def _compact(layer: Layer) -> dict:
     prefix = prefix[:prefix.rfind("/") + 1]
     markers = []
     for m in layer.markers:
-        marker = [round(m["lat"], 6), round(m["lon"], 6), m["label"], 1 if m.get("alert") else 0]
+        marker = [round(m["lat"] * MICRO), round(m["lon"] * MICRO), m["label"], 1 if m.get("alert") else 0]
         if m.get("url"):
             marker.append(m["url"][len(prefix):])
         markers.append(marker)

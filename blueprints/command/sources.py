@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from blueprints.home.services import LOCAL_TZ
 from flask import current_app
-from sqlalchemy import Date, Integer, String, bindparam, case, func, literal, literal_column, null, type_coerce
+from sqlalchemy import Date, Integer, String, bindparam, case, cast, func, literal, literal_column, null, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -23,6 +23,7 @@ from extensions import db
 from models.types import UTCDateTime
 
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving: local = UTC + 8 h, all year
+MICRO = 1_000_000  # the map's positions travel as integer microdegrees (~0.1 m): see micro()
 
 
 @dataclass
@@ -41,20 +42,21 @@ class Today:
         return wgs84_to_gcj02(lat, lon) if self.crs == "gcj02" else (lat, lon)
 
     def marker(self, lat: float, lon: float, label: str, alert: bool, ref=None) -> list:
-        """A compact marker (see Layer) at a stored WGS-84 position: 6 decimals (~0.1 m) as displayed."""
+        """A compact marker (see Layer) at a stored WGS-84 position, in microdegrees as displayed."""
         if self.crs == "gcj02":
             lat, lon = wgs84_to_gcj02(lat, lon)
-        marker = [round(lat, 6), round(lon, 6), label, 1 if alert else 0]
+        marker = [round(lat * MICRO), round(lon * MICRO), label, 1 if alert else 0]
         if ref is not None:
             marker.append(ref)
         return marker
 
     def markers(self, rows) -> list:
-        """marker() of many (lat, lon, label, alert 0/1[, ref]) rows in one pass: hundreds of markers,
-        one list comprehension instead of a method call each (alert already 0/1, ref never None)."""
-        if self.crs == "gcj02":
-            return [self.marker(*row) for row in rows]
-        return [[round(row[0], 6), round(row[1], 6), *row[2:]] for row in rows]
+        """Markers from (lat, lon, label, alert 0/1[, ref]) rows whose positions the database gave in
+        WGS-84 microdegrees (micro()): the rows as they are, hundreds of markers and no work per row,
+        but on GCJ-02 tiles, where each position is converted here."""
+        if self.crs != "gcj02":
+            return rows if isinstance(rows, list) else list(rows)
+        return [self.marker(row[0] / MICRO, row[1] / MICRO, *row[2:]) for row in rows]
 
 
 @dataclass
@@ -98,8 +100,9 @@ class Count:
 @dataclass
 class Layer:
     """A map layer. Markers are dicts with lat, lon (display datum, see Today.position), label, alert,
-    url; or, when `url` (a prefix) is given, compact lists [lat, lon, label, alert 0/1, ref] from
-    Today.marker, the marker's link being url + ref (no ref: no link)."""
+    url; or, when `url` (a prefix) is given, compact lists or tuples [lat, lon, label, alert 0/1, ref]
+    with lat and lon in integer microdegrees (Today.marker, Today.markers), the marker's link being
+    url + ref (no ref: no link)."""
 
     key: str
     label: str
@@ -210,6 +213,23 @@ def fetch(statement, params: dict | None = None) -> list:
     """run()'s rows as a list, fetched at once (iterating a result fetches one row per call, ~2 µs
     each: a few hundred per screen)."""
     return db.session.connection().execute(statement, params or {}).all()
+
+
+def fetch_tuples(statement, params: dict | None = None) -> list[tuple]:
+    """The driver's own rows (plain tuples, fetched at once) of a columns-only statement: no result
+    row object per row, and ready for json.dumps (the map's markers, hundreds per request). For
+    columns whose values need no conversion from the driver's (numbers, text)."""
+    result = db.session.connection().execute(statement, params or {})
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def micro(column):
+    """A position column in integer microdegrees (~0.1 m), rounded by the database: the map's markers
+    need no float rounding or formatting per row here (and integers are shorter on the wire)."""
+    return cast(func.round(column * MICRO), Integer)
 
 
 def tally(tag: str, k1=None, k2=None, *numbers):

@@ -1,11 +1,14 @@
 /* The command room: the map of the one screen (one Leaflet layer per source, fetched as JSON from the
    URL the screen's refresh carries, redrawn when that URL changes) and the print button. Markers
-   arrive in display coordinates (GCJ-02 already applied on the server when the tiles need it).
-   No inline script (CSP). */
+   arrive in display coordinates (GCJ-02 already applied on the server when the tiles need it), in
+   integer microdegrees. No inline script (CSP). */
 (function () {
   "use strict";
 
   var DEFAULT_CENTRE = [35.7986, 112.9237]; // Gaoping, Shanxi: the reference station
+  // The markers' format this script reads, sent with the screen's htmx requests: the refresh of a page
+  // whose script is older than the server's format answers HX-Refresh (reload, new script).
+  var LAYERS_FORMAT = "2", MICRO = 1e6;
 
   function screenMap(el) {
     var map = L.map(el, { zoomControl: true }).setView(DEFAULT_CENTRE, 13);
@@ -27,9 +30,10 @@
         var g = group(layer);
         g.clearLayers();
         var big = layer.key === "officers";
-        // A marker: [lat, lon, label, alert (0/1), url after layer.url] (see screen.layers_payload).
+        // A marker: [lat, lon (microdegrees), label, alert (0/1), url after layer.url] (screen.layers_payload).
         layer.markers.forEach(function (m) {
-          var marker = L.circleMarker([m[0], m[1]], {
+          var at = [m[0] / MICRO, m[1] / MICRO];
+          var marker = L.circleMarker(at, {
             radius: big ? 10 : 7, weight: big ? 3 : 2, color: m[3] && !big ? "#b00020" : layer.color,
             fillColor: layer.color, fillOpacity: big ? 0.9 : 0.5
           }).bindTooltip(m[2]);
@@ -38,7 +42,7 @@
             marker.on("click", function () { window.location.href = url; });
           }
           marker.addTo(g);
-          bounds.push([m[0], m[1]]);
+          bounds.push(at);
         });
       });
       // Fit once: a refresh must not move the map the room is looking at.
@@ -54,7 +58,7 @@
       drawnFor = url;
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
-        .then(function (data) { if (drawnFor === url) draw(data.layers); })
+        .then(function (data) { if (drawnFor === url) draw(data.overlays); })
         .catch(function () { if (drawnFor === url) drawnFor = null; }); // retried at the next refresh
     }
     refresh();
@@ -69,5 +73,8 @@
     });
   }
 
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (document.getElementById("command-map")) event.detail.headers["X-Pingan-Layers"] = LAYERS_FORMAT;
+  });
   document.addEventListener("DOMContentLoaded", init);
 })();

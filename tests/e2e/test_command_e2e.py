@@ -81,3 +81,35 @@ def _run(browser, live_server, station, tmp_path):
     expect(screen.locator("#count-tasks-to-review dd")).to_have_text("0")
     assert "已确认" in screen.inner_text("#activity")
     screen_context.close()
+
+
+def test_a_screen_left_open_with_an_older_script_reloads_itself(app, browser, live_server, station):
+    """A screen left open across an update that changed the markers' format still runs the old
+    command.js (here: its refresh loses the format header the script sends): its next refresh reloads
+    the page, and the new script draws the markers, each with its tooltip."""
+    from tests.factories import make_task
+
+    make_task(station.station, station.command, assignee=station.officer, place="解放路12号", lat=35.8, lon=112.92,
+              text="巡查夜市")
+    app.config["COMMAND_REFRESH_SECONDS"] = 1
+    try:
+        screen, context = new_page(browser, live_server, DESKTOP)
+        login(screen, "demo-command", PASSWORD)
+        screen.goto("/command/")
+        expect(screen.locator("#command-map")).to_have_attribute("data-drawn", "1")
+        screen.evaluate("window.openedBeforeTheUpdate = true")
+
+        def as_an_old_script(route, request):
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "x-pingan-layers"}
+            route.continue_(headers=headers)
+
+        screen.route(re.compile(r".*/command/live\?.*"), as_an_old_script, times=1)
+        with screen.expect_navigation():  # HX-Refresh: htmx reloads the page
+            pass
+        expect(screen.locator("#command-map")).to_have_attribute("data-drawn", "1")
+        assert screen.evaluate("window.openedBeforeTheUpdate === undefined"), "the page was reloaded"
+        screen.locator("#command-map .leaflet-interactive").first.hover()
+        expect(screen.locator(".leaflet-tooltip")).to_have_text("解放路12号 · 张伟 · 巡查夜市")
+        context.close()
+    finally:
+        app.config.pop("COMMAND_REFRESH_SECONDS", None)
