@@ -167,7 +167,7 @@ class HazardForm(BlankRowMixin, Form):
 class InspectionForm(FieldRecordMixin, FlaskForm):
     """A safety inspection of a household: checklist, findings, hazards with due dates, photo."""
 
-    household_id = HiddenField(validators=[DataRequired(message=_l("Choose the household."))])
+    household_id = HiddenField("Household Id", validators=[DataRequired(message=_l("Choose the household."))])
     inspected_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date.")), _not_in_future])
     fire_extinguisher = BooleanField(_l("Fire extinguisher present and charged"))
     escape_route = BooleanField(_l("Escape route clear"))

@@ -76,7 +76,7 @@ class TaskForm(FlaskForm):
                                 validators=[InputRequired(message=_l("Give the due time."))])
     assignee_id = SelectField(_l("Officer"), coerce=_id_or_none, choices=[], validate_choice=False)
     grid_id = SelectField(_l("Or a whole grid"), coerce=_id_or_none, choices=[], validate_choice=False)
-    source = HiddenField(validators=[Optional(), Length(max=60)])
+    source = HiddenField("Source", validators=[Optional(), Length(max=60)])
 
     def __init__(self, *args, officers=(), grids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -79,7 +79,7 @@ class VisitForm(FieldRecordMixin, FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=1000)])
     follow_up = BooleanField(_l("Needs a follow-up visit"))
     follow_up_due = DateField(_l("Follow up by"), validators=[Optional()])
-    follow_up_id = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    follow_up_id = IntegerField("Follow Up Id", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     lat = NumberField(_l("Latitude"), validators=[Optional(), _between(-90, 90, _l("Latitude must be between -90 and 90."))])
     lon = NumberField(_l("Longitude"), validators=[
         Optional(), _between(-180, 180, _l("Longitude must be between -180 and 180."))])
