@@ -105,13 +105,16 @@ def test_qr_link_opens_the_page_with_the_code_filled(client, officer, station, p
 # --- recording ---------------------------------------------------------------------------------------
 
 def test_gps_check_in_at_the_point_is_saved_with_server_scoring(auth, client, officer, point):
-    """Tap two: saved, the answer is a fresh form with a new record id; the server measured distance."""
+    """Tap two: saved; the answer is the outcome line for the page's result box (the page keeps its
+    form and clears it, tests/e2e); the server measured the distance."""
     data = check_in_data(point_id=point.id)
     response = auth.post("/patrol/check-ins", data, headers=HX)
     assert response.status_code == 200
     body = text(response)
-    assert "签到成功" in body and "城东菜市场" in body
-    assert data["client_id"] not in body, "the next check-in gets a new record id"
+    assert "签到成功" in body and "城东菜市场" in body and "11 米" in body
+    assert response.headers["HX-Retarget"] == "#checkin-result" and response.headers["HX-Reswap"].startswith("innerHTML")
+    assert response.headers["HX-Trigger"] == "pingan:saved", "outbox.js clears the form for the next one"
+    assert "<form" not in body and data["client_id"] not in body
     saved = db.session.scalars(select(CheckIn)).one()
     assert saved.officer_id == officer.id and saved.point_id == point.id and saved.method == "gps"
     assert 10 < saved.distance_m < 12 and saved.within_geofence is True and saved.flags == ""
@@ -119,19 +122,21 @@ def test_gps_check_in_at_the_point_is_saved_with_server_scoring(auth, client, of
     assert saved.local_day == datetime.now(LOCAL_TZ).date() and saved.received_at is not None
 
 
-def test_the_answer_box_offers_the_same_points_as_the_page(auth, client, officer, station, point):
-    """After tap two the fresh form lists the officer's active points, in the page's order; another
-    grid's point and an inactive one are not offered."""
+def test_a_refused_check_in_answers_the_form_with_the_same_points_as_the_page(auth, client, officer, station,
+                                                                            point):
+    """A refused check-in comes back as the whole box, the message beside the field and the officer's
+    active points in the page's order; another grid's point and an inactive one are not offered."""
     make_point(station.station, station.grid_a, name="A 公园", lat=MARKET[0] + 0.01)
     make_point(station.station, station.grid_a, name="停用的点", active=False)
     make_point(station.station, station.grid_b, name="城西网吧")
     options = re.compile(r'<option value="(\d+)"[^>]*>([^<]+)</option>')
     on_page = options.findall(text(client.get("/patrol/check-in")))
-    answer = text(auth.post("/patrol/check-ins", check_in_data(point_id=point.id), headers=HX))
-    assert 'id="checkin-saved"' in answer
-    assert options.findall(answer) == on_page and [name for _id, name in on_page] == ["A 公园", "城东菜市场"]
-    refused = text(auth.post("/patrol/check-ins", check_in_data(lat="95"), headers=HX))
-    assert options.findall(refused) == on_page
+    assert [name for _id, name in on_page] == ["A 公园", "城东菜市场"]
+    refused = auth.post("/patrol/check-ins", check_in_data(lat="95", point_id=point.id), headers=HX)
+    assert refused.status_code == 422 and "HX-Retarget" not in refused.headers
+    body = text(refused)
+    assert 'id="checkin-box"' in body and 'id="lat-error"' in body and options.findall(body) == on_page
+    assert f'<option value="{point.id}" selected>' in body, "the officer's choice is kept"
 
 
 def test_plain_post_answers_303_to_the_today_page(auth, officer, point):

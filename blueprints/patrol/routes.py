@@ -1,7 +1,7 @@
 """Patrol views for the officer (check in, today, history) and the command room's live feed."""
 import uuid
 
-from flask import abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,17 +24,15 @@ def _fresh_form(**data) -> CheckInForm:
     return form
 
 
-def _check_in_page(form, *, status=200, saved=None, duplicate=False, choices=None):
-    """The check-in page, or (htmx) its box: the outcome and a fresh form. The box lists the points by
-    id and name only (`choices`, read before the save's commit expires the user); the page also
-    carries every point's position for checkin.js."""
+def _check_in_page(form, *, status=200):
+    """The check-in page, or (htmx, a refused POST) its box with the messages beside the fields. The box
+    lists the points by id and name only; the page also carries every point's position for checkin.js."""
     if wants_fragment():
-        points = choices if choices is not None else services.point_choices(current_user)
         return render("patrol/check_in.html", "patrol/_checkin_box.html", status=status, form=form,
-                      points=points, saved=saved, duplicate=duplicate)
+                      points=services.point_choices(current_user))
     points = services.check_in_points(current_user)
     return render("patrol/check_in.html", status=status, form=form, points=points,
-                  points_data=services.points_payload(points), saved=saved, duplicate=duplicate)
+                  points_data=services.points_payload(points))
 
 
 @bp.get("/check-in")
@@ -51,16 +49,26 @@ def create_check_in():
     """Record a check-in (idempotent on client_id); 422 with messages beside the fields."""
     form = CheckInForm()
     if form.validate_on_submit():
-        choices = services.point_choices(current_user) if wants_fragment() else None
-        outcome = records.submit_online(current_user, "checkin", form)
+        with records.answer_from_memory():
+            outcome = records.submit_online(current_user, "checkin", form)
         if outcome.status != records.REJECTED:
-            saved = outcome.record or db.session.get(CheckIn, outcome.id)
             if wants_fragment():
-                return _check_in_page(_fresh_form(), saved=saved, duplicate=outcome.status == records.DUPLICATE,
-                                      choices=choices)
+                return _saved_answer(outcome.record or db.session.get(CheckIn, outcome.id),
+                                     duplicate=outcome.status == records.DUPLICATE)
             flash(_("Check-in saved."), "success")
             return redirect(url_for("patrol.today"), code=303)
     return _check_in_page(form, status=422)
+
+
+def _saved_answer(saved: CheckIn, *, duplicate: bool):
+    """htmx: the outcome line only, into #checkin-result, scrolled into view (the officer tapped the
+    button at the bottom); the page keeps its form and outbox.js clears it for the next check-in
+    (HX-Trigger: pingan:saved), as after queuing one offline."""
+    response = make_response(render_template("patrol/_checkin_saved.html", saved=saved, duplicate=duplicate))
+    response.headers.update({"HX-Retarget": "#checkin-result", "HX-Reswap": "innerHTML show:top",
+                             "HX-Trigger": "pingan:saved"})
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/today")

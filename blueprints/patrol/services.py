@@ -147,7 +147,7 @@ def _build_check_in(user, form, point, method: str, via: str) -> CheckIn:
                             previous=_previous_fix(user.id, recorded_at))
     photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
     return CheckIn(
-        station_id=user.station_id, officer_id=user.id, point_id=point.id if point else None,
+        station_id=user.station_id, officer_id=user.id, point=point, point_id=point.id if point else None,
         grid_id=point.grid_id if point else None, lat=lat, lon=lon, accuracy_m=accuracy,
         distance_m=round(distance, 1) if distance is not None else None,
         within_geofence=None if distance is None else "outside_geofence" not in flags,

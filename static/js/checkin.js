@@ -150,12 +150,20 @@
     // A QR link opened offline is served from the cache without its query: read ?t= here.
     var token = new URLSearchParams(window.location.search).get("t");
     if (token && !$("qr_token").value) $("qr_token").value = token.slice(0, 300);
-    // The outbox resets the form after queuing it offline: bring back position and nearest point.
-    form.addEventListener("pingan:queued", function () {
+    // The outbox resets the form after queuing it offline or saving it online: no code read for the
+    // next check-in (a code from the page's link is its default), and the position and nearest point
+    // back; after a save, a new fix too (the officer moves on).
+    function nextCheckIn() {
+      $("qr_token").value = "";
       if (select) delete select.dataset.userChose;
       if (lastFix) applyFix(lastFix);
+    }
+    form.addEventListener("pingan:queued", nextCheckIn);
+    form.addEventListener("pingan:saved", function () {
+      nextCheckIn();
+      locate();
     });
-    // A fresh form after a check-in: show the last fix at once, then ask for a new one.
+    // A form swapped in (a refused check-in's box): show the last fix at once, then ask for a new one.
     if (lastFix) applyFix(lastFix);
     locate();
   }

@@ -129,6 +129,25 @@
 
   document.addEventListener("htmx:load", function (event) { freshIds(event.detail.elt); });
 
+  /* Saved online, answered with its outcome only (HX-Trigger: pingan:saved, the answer swapped into
+     the form's result box): clear the form for the next record, as after queuing one. Capture phase:
+     cleared before the page's own listeners on the form (checkin.js) fill it again. */
+  document.addEventListener("pingan:saved", function (event) {
+    var form = outboxForm(event.target);
+    if (!form) return;
+    snapshots.delete(form);
+    var box = form.closest("[data-outbox-target]") || form.parentNode;
+    box.querySelectorAll(".outbox-saved, .form-errors").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+    form.reset();
+    freshIds(form);
+  }, true);
+
   // Something reached the server: a good moment to send what waits.
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful && !outboxForm(event.detail.elt) && inFlight === 0) {
