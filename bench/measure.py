@@ -188,7 +188,17 @@ def time_form_posts(client: httpx.Client, url: str, make_fields, count: int, wha
         if index:
             timing.samples_ms.append(elapsed_ms)
             timing.statuses[response.status_code] = timing.statuses.get(response.status_code, 0) + 1
+        follow_hx_redirect(client, response)
     return timing
+
+
+def follow_hx_redirect(client, response) -> None:
+    """Load the page an htmx answer sends the browser to (HX-Redirect), untimed, as the phone does.
+    It shows (and so takes out of the session cookie) the answer's flash messages: without it they
+    pile up, and every later request signs and sends a bigger cookie."""
+    target = response.headers.get("HX-Redirect")
+    if target:
+        client.get(target)
 
 
 def time_checkin_posts(client: httpx.Client, url: str, point: dict | None, count: int) -> Timing:

@@ -3,13 +3,15 @@
     .venv/bin/python bench/profile_page.py --db /tmp/station.db --seed        # once: a station-scale DB
     .venv/bin/python bench/profile_page.py --db /tmp/station.db command /command/ [-n 100] [--profile]
     .venv/bin/python bench/profile_page.py --db /tmp/station.db --sql officer "/residents/?q=zw"
+    .venv/bin/python bench/profile_page.py --db /tmp/station.db --post checkin [--profile]  # or visit
 
 No gunicorn, no TCP: the Flask test client logged in through the real form, each request timed
 with perf_counter. It prints the median and p95 of the page and of /healthz (the yardstick) in
 the same process. In-process figures are lower than bench/run.py's (which pays gunicorn and a TCP
 connect, about 2.5 ms per request on these machines); the budget that counts is bench/run.py's.
 --profile prints cProfile's top functions by cumulative time; --sql prints each statement of one
-warm request with its time.
+warm request with its time. --post times the officer's online check-in or visit form as
+bench/run.py posts it (htmx, a fresh client_id each time); each timed POST saves a record.
 """
 import argparse
 import cProfile
@@ -26,8 +28,9 @@ sys.path.insert(0, str(BENCH_DIR.parent))
 sys.path.insert(0, str(BENCH_DIR))
 
 import serve  # noqa: E402
-from queries import login  # noqa: E402
-from run import ROLE_LOGINS  # noqa: E402
+from measure import checkin_fields, csrf_token, follow_hx_redirect, visit_fields  # noqa: E402
+from queries import login, officer_point, officer_resident  # noqa: E402
+from run import CHECKIN_POST_URL, ROLE_LOGINS, VISIT_POST_URL  # noqa: E402
 
 
 def timed(client, path: str, headers: dict, n: int) -> tuple[float, float, int]:
@@ -42,6 +45,22 @@ def timed(client, path: str, headers: dict, n: int) -> tuple[float, float, int]:
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)], status
 
 
+def timed_posts(client, path: str, make_fields, n: int) -> tuple[float, float, int]:
+    """Median and p95 in ms of n form POSTs as htmx sends them, and the last status."""
+    token = csrf_token(client.get("/me").get_data(as_text=True))
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    samples, status = [], None
+    for _ in range(n):
+        form = {**make_fields(), "csrf_token": token}
+        started = time.perf_counter()
+        response = client.post(path, data=form, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        status = response.status_code
+        follow_hx_redirect(client, response)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)], status
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", required=True, help="SQLite file (or a database URL)")
@@ -51,6 +70,7 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the timed requests")
     parser.add_argument("--sql", action="store_true", help="print one warm request's statements")
     parser.add_argument("--htmx", action="store_true", help="send HX-Request: true")
+    parser.add_argument("--post", choices=("checkin", "visit"), help="time the officer's online form POST")
     parser.add_argument("role", nargs="?", choices=sorted(ROLE_LOGINS))
     parser.add_argument("path", nargs="?")
     args = parser.parse_args(argv)
@@ -72,10 +92,21 @@ def main(argv=None) -> None:
     from extensions import db
 
     app = create_app()
+    if args.post:
+        args.role = "officer"
+        if args.post == "checkin":
+            point = officer_point(app, ROLE_LOGINS["officer"])
+            args.path, make_fields = CHECKIN_POST_URL, lambda: checkin_fields(point)
+        else:
+            subject = officer_resident(app, ROLE_LOGINS["officer"])
+            args.path, make_fields = VISIT_POST_URL, lambda: visit_fields(subject)
     client = login(app, ROLE_LOGINS[args.role])
     headers = {"HX-Request": "true"} if args.htmx else {}
-    warm = client.get(args.path, headers=headers)
-    print(f"{args.role} {args.path}: HTTP {warm.status_code}, {len(warm.data)} bytes")
+    if args.post:
+        print(f"officer POST {args.path}: HTTP {timed_posts(client, args.path, make_fields, 3)[2]}")
+    else:
+        warm = client.get(args.path, headers=headers)
+        print(f"{args.role} {args.path}: HTTP {warm.status_code}, {len(warm.data)} bytes")
 
     if args.sql:
         statements = []
@@ -90,7 +121,10 @@ def main(argv=None) -> None:
             engine = db.engine
         event.listen(engine, "before_cursor_execute", before)
         event.listen(engine, "after_cursor_execute", after)
-        client.get(args.path, headers=headers)
+        if args.post:
+            timed_posts(client, args.path, make_fields, 1)
+        else:
+            client.get(args.path, headers=headers)
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
         for ms, statement in statements:
@@ -103,14 +137,17 @@ def main(argv=None) -> None:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    page = timed(client, args.path, headers, args.n)
+    page = timed_posts(client, args.path, make_fields, args.n) if args.post else timed(client, args.path, headers, args.n)
     if profiler:
         profiler.disable()
     print(f"/healthz      median {health[0]:6.2f} ms  p95 {health[1]:6.2f} ms")
     print(f"{args.path[:40]:<13} median {page[0]:6.2f} ms  p95 {page[1]:6.2f} ms  "
           f"(x{page[0] / health[0]:.1f} in-process; HTTP {page[2]})")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("PROFILE_ROWS", "35")))
+        if os.environ.get("PROFILE_CALLERS"):  # who calls a function, e.g. PROFILE_CALLERS=_parse
+            stats.print_callers(os.environ["PROFILE_CALLERS"])
 
 
 if __name__ == "__main__":
