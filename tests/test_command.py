@@ -173,6 +173,23 @@ def test_map_markers_say_who_where_and_when(auth, client, station, busy_day):
         (f"夜市 · {station.grid_a.name} · {'很' * 40}", False, f"/tasks/{later.id}")]
 
 
+def test_each_user_reads_the_screen_in_their_own_language(auth, client, station, busy_day):
+    """The counts, columns, feed and map labels are in the language of the user who asks, one request
+    after another (the words are looked up once per request, not kept from an earlier one)."""
+    station.leader.locale = "en"
+    db.session.commit()
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    assert "签到动态" in page and "Check-ins" not in page
+    assert map_layers(client, page)["tasks"]["label"] == "待办指令"
+    auth.logout()
+    auth.login("demo-leader")
+    page = text(client.get("/command/"))
+    assert "Check-ins" in page and "签到动态" not in page
+    assert "Patrol" in page.split('id="activity"')[1].split("</ol>")[0]
+    assert map_layers(client, page)["tasks"]["label"] == "Open tasks"
+
+
 def test_a_check_in_of_another_station_is_not_counted(auth, client, station, busy_day):
     other = factories.make_station()
     other_grid = factories.make_grid(other)

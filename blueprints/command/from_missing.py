@@ -1,10 +1,10 @@
 """Missing persons (走失) on the command room's screen: open cases, their last-seen places and
 sightings on the map, reports and sightings in the feed. Imported only when models.missing exists."""
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blueprints.command.sources import Count, FeedItem, Layer, Source, fetch, memoized, register, run, tally
+from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
 

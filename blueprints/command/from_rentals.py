@@ -1,11 +1,11 @@
 """The rentals ledger on the command room's screen and in its analysis: registrations, inspections,
 households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, fetch,
                                         fetch_tuples, in_period, joined, memoized, micro, register, tally, utc_hour)
+from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from extensions import db

@@ -1,10 +1,10 @@
 """Tasks (指令) on the command room's screen and in its analysis: open, overdue, done on time."""
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, fetch_tuples,
                                         in_period, memoized, micro, register, tally, utc_hour)
+from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
