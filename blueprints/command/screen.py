@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select, union_all
@@ -18,7 +19,7 @@ from sqlalchemy import select, union_all
 from blueprints.command.sources import MICRO, NOW, SOURCES, Column, Count, FeedItem, Layer, Today, fetch, memoized, run
 from blueprints.home.services import LOCAL_TZ, local_day_bounds
 from extensions import db
-from models import Grid, utcnow
+from models import Grid, Station, utcnow
 
 FEED_SIZE = 20  # what the feed's panel shows beside the map; "more" appends the next ones
 MORE_MAX = 500  # how far "more" goes (a busy day has a few hundred lines)
@@ -47,10 +48,15 @@ def _version_statement(today: Today):
     return select(*expressions) if expressions else None
 
 
+class GridLine(NamedTuple):
+    id: int
+    name: str
+
+
 @dataclass
 class GridRow:
-    grid: Grid | None
-    cells: dict  # column key -> (value, of)
+    grid: GridLine | None
+    cells: list  # per column, in the columns' order: (shown in red, text), e.g. (False, "3/4")
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Screen:
     columns: list[Column]
     rows: list[GridRow]
     more_feed: bool = False  # more lines today than the feed shows
+    station_name: str = ""
 
 
 def station_grids(station_id: int) -> list[Grid]:
@@ -68,11 +75,35 @@ def station_grids(station_id: int) -> list[Grid]:
         select(Grid).where(Grid.station_id == station_id).order_by(Grid.code)))))
 
 
+def station_and_grids(station_id: int) -> tuple[str, list[GridLine]]:
+    """The station's name (the screen's title) and its grids (id, name) by code: one statement, columns
+    only (no Station loaded through current_user.station, no Grid objects)."""
+    rows = fetch(memoized(("station_grids", station_id), lambda: (
+        select(Station.name, Grid.id, Grid.name).select_from(Station)
+        .outerjoin(Grid, Grid.station_id == Station.id).where(Station.id == station_id).order_by(Grid.code))))
+    return (rows[0][0] if rows else ""), [GridLine(grid_id, name) for _station, grid_id, name in rows
+                                          if grid_id is not None]
+
+
+def _cells(columns: list[Column], key) -> list[tuple[bool, str]]:
+    """One grid's cells as the table shows them: "value/of" for a rate, else the value (0 when none);
+    red when a "down is better" column has some."""
+    cells = []
+    for c in columns:
+        value = c.values.get(key)
+        if c.of is not None:
+            text = f"{value or 0}/{c.of.get(key) or 0}"
+        else:
+            text = str(value or 0)
+        cells.append((bool(c.better == "down" and value), text))
+    return cells
+
+
 def grid_rows(grids, columns: list[Column]) -> list[GridRow]:
     """One row per grid (and one for records without a grid when there are any), cells per column."""
-    rows = [GridRow(g, {c.key: (c.values.get(g.id), (c.of or {}).get(g.id)) for c in columns}) for g in grids]
+    rows = [GridRow(g, _cells(columns, g.id)) for g in grids]
     if any(c.values.get(None) for c in columns):
-        rows.append(GridRow(None, {c.key: (c.values.get(None), (c.of or {}).get(None)) for c in columns}))
+        rows.append(GridRow(None, _cells(columns, None)))
     return rows
 
 
@@ -112,8 +143,9 @@ def build(today: Today) -> Screen:
             columns += source.grid_today(today)
     feed, more = activity(today, FEED_SIZE)
     columns.sort(key=lambda c: c.order)
-    return Screen(today, sorted(counts, key=lambda c: c.order), feed, columns,
-                  grid_rows(station_grids(today.user.station_id), columns), more)
+    station_name, grids = station_and_grids(today.user.station_id)
+    return Screen(today, sorted(counts, key=lambda c: c.order), feed, columns, grid_rows(grids, columns), more,
+                  station_name)
 
 
 LAYERS_FORMAT = "2"  # the markers' wire format command.js reads (2: positions in integer microdegrees)
