@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from config import DEFAULT_SECRET, Config
 from extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -118,7 +119,8 @@ def _init_login(app: Flask) -> None:
         if not user_id.isdigit() or not version.isdigit():
             return None
         try:
-            user = db.session.get(User, int(user_id))
+            # The station and grids come in the same statement: nearly every page and form needs them.
+            user = db.session.get(User, int(user_id), options=[joinedload(User.station), joinedload(User.grids)])
         except OperationalError:
             # The database is down or locked: the error answer (503) is rendered for an anonymous
             # user, or every gettext and template would ask for the user again and turn it into a 500.

@@ -104,7 +104,8 @@ def resolve(user, subject_type: str, subject_id: int) -> Subject:
     model = {"resident": Resident, "household": RentalHousehold, "place": Place}.get(subject_type)
     if model is None:
         raise SubjectError("subject_type", _("Choose a resident, a rental household or a place."))
-    record = db.session.get(model, subject_id)
+    # A resident's grid is their address's: both in one statement.
+    record = db.session.get(model, subject_id, options=[joinedload(Resident.address)] if model is Resident else ())
     if record is None or record.station_id != user.station_id:
         raise SubjectError("subject_id", {
             "resident": _("No such resident in your station."),
