@@ -252,6 +252,47 @@ def test_feed_shows_what_fits_and_more_appends_the_rest_in_order(auth, client, s
     assert "<html" in full and full.count('class="activity-item') == 40
 
 
+def test_feed_mixes_every_source_newest_first_with_its_link(auth, client, station):
+    """The feed's lines of every source (one statement for patrol, rentals, tasks and missing persons):
+    a check-in, a registration, an inspection, a task's step with its feedback, a missing person's
+    report and a sighting, each with its text, officer and link, newest first; a line of yesterday is
+    not among them (nor, as before, one stored after it: the newest ids come first)."""
+    from models import Inspection
+    from models.missing import MissingPersonCase, Sighting
+
+    now = datetime.now(timezone.utc)
+    minutes = lambda n: now - timedelta(minutes=n)  # noqa: E731
+    market = make_point(station.station, station.grid_a, name="菜市场")
+    make_check_in(station.officer, market, minutes(1))
+    old = factories.make_household(station.station, station.grid_a, created_at=now - timedelta(days=2))
+    household = factories.make_household(station.station, station.grid_a, registered_on=TODAY, created_at=minutes(6))
+    db.session.add(Inspection(station_id=station.station.id, household_id=household.id, officer_id=station.officer.id,
+                              inspected_on=TODAY, created_at=minutes(5)))
+    task = factories.make_task(station.station, station.command, assignee=station.officer, text="巡查夜市")
+    task.events[0].created_at, task.events[0].feedback = minutes(4), "已到达夜市"
+    case = MissingPersonCase(station_id=station.station.id, name="李桂英", risk="dementia", last_seen_at=now,
+                             last_seen_place="城东菜市场南门", status="open", reported_by_id=station.officer.id,
+                             created_at=minutes(3), updated_at=now, recorded_at=now, via="sync")
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(Sighting(case_id=case.id, station_id=station.station.id, user_id=station.officer.id, seen_at=now,
+                            place="北关桥头", created_at=minutes(2)))
+    db.session.commit()
+    auth.login("demo-command")
+    feed = text(client.get("/command/")).split('id="activity"')[1].split("</ol>")[0]
+    lines = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", line)).strip()
+             for line in re.findall(r'<li class="activity-item[^"]*">(.*?)</li>', feed, re.S)]
+    hhmm = [minutes(n).astimezone(LOCAL_TZ).strftime("%H:%M") for n in range(1, 7)]
+    address = household.address.label
+    assert lines == [f"{hhmm[0]} 巡逻 在菜市场签到 · 张伟", f"{hhmm[1]} 线索 北关桥头",
+                     f"{hhmm[2]} 走失 报告走失：李桂英 离线补传", f"{hhmm[3]} 指令 已创建: 已到达夜市 · {station.command.name}",
+                     f"{hhmm[4]} 安全检查 检查 {address} · 张伟", f"{hhmm[5]} 出租信息 登记 {address}"]
+    links = re.findall(r'<a href="([^"]+)"', feed)
+    assert links == ["/patrol/feed", f"/missing/{case.id}", f"/missing/{case.id}", f"/tasks/{task.id}",
+                     f"/rentals/{household.id}", f"/rentals/{household.id}"]
+    assert f"/rentals/{old.id}\"" not in feed
+
+
 # --- the map's layers --------------------------------------------------------------------------------------
 
 def test_layers_answer_304_to_a_matching_etag_and_change_with_the_data(auth, client, station, busy_day):

@@ -1,9 +1,12 @@
 """Missing persons (走失) on the command room's screen: open cases, their last-seen places and
 sightings on the map, reports and sightings in the feed. Imported only when models.missing exists."""
+from operator import itemgetter
+
 from flask import url_for
 from sqlalchemy import func, select
 
-from blueprints.command.sources import Count, FeedItem, Layer, Source, fetch, memoized, register, run, tally
+from blueprints.command.sources import (Count, FeedItem, Layer, Source, feed_columns, feed_member, memoized, register,
+                                        run, tally)
 from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
@@ -50,25 +53,36 @@ def layers(today):
     return [Layer("missing", _("Missing persons and sightings"), "#b00020", markers, 5, url=prefix)]
 
 
-def feed(today, limit):
-    """Cases reported and sightings added since the start of the day (newest ids first), columns only
-    (not the device's recorded time: the screen does not show it)."""
-    station, prefix = today.user.station_id, url_for("missing.show", case_id=1)[:-1]
-    kind, reported = _("Missing"), _("Reported missing: %(name)s")
-    start = today.start
+def feed_union(today, limit):
+    """Cases reported and sightings added since the start of the day (newest ids first), as members of
+    the screen's feed (not the device's recorded time: the screen does not show it)."""
+    station, start = today.user.station_id, today.start
+    return [memoized(("missing.feed", station, start, limit), lambda: feed_member(
+                select(*feed_columns("missing", C.created_at, C.id, C.id, C.via, t1=C.name))
+                .where(C.station_id == station, C.created_at >= start).order_by(C.id.desc()).limit(limit))),
+            memoized(("missing.sighting_feed", station, start, limit), lambda: feed_member(
+                select(*feed_columns("missing.sightings", Sighting.created_at, Sighting.id, Sighting.case_id,
+                                     Sighting.via, t1=Sighting.place))
+                .where(Sighting.station_id == station, Sighting.created_at >= start)
+                .order_by(Sighting.id.desc()).limit(limit)))]
+
+
+def feed_fold(today, rows):
+    """The reports' and sightings' feed lines, newest first."""
+    prefix = url_for("missing.show", case_id=1)[:-1]
+    kind, reported, sighting = _("Missing"), _("Reported missing: %(name)s"), _("Sighting")
     items = [FeedItem(created_at, kind, reported % {"name": name}, url=f"{prefix}{case_id}", synced=via == "sync",
                       alert=True)
-             for case_id, name, created_at, via in fetch(memoized(
-                 ("missing.feed", station, start, limit), lambda: select(C.id, C.name, C.created_at, C.via)
-                 .where(C.station_id == station, C.created_at >= start).order_by(C.id.desc()).limit(limit)))]
-    sighting = _("Sighting")
+             for created_at, _seq, case_id, via, _flag, _who, name, _t2 in _newest(rows.get("missing", ()))]
     items += [FeedItem(created_at, sighting, place, url=f"{prefix}{case_id}", synced=via == "sync")
-              for case_id, place, created_at, via in fetch(memoized(
-                  ("missing.sighting_feed", station, start, limit), lambda: (
-                      select(Sighting.case_id, Sighting.place, Sighting.created_at, Sighting.via)
-                      .where(Sighting.station_id == station, Sighting.created_at >= start)
-                      .order_by(Sighting.id.desc()).limit(limit))))]
+              for created_at, _seq, case_id, via, _flag, _who, place, _t2 in _newest(rows.get("missing.sightings", ()))]
     return items
 
 
-register(Source("missing", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed))
+def _newest(rows) -> list:
+    """A feed member's rows by their sequence (the id), highest first."""
+    return sorted(rows, key=itemgetter(1), reverse=True)
+
+
+register(Source("missing", version=version, tallies=tallies, fold=fold, layers=layers, feed_union=feed_union,
+                feed_fold=feed_fold))

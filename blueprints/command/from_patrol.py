@@ -5,8 +5,9 @@ from operator import itemgetter
 from flask import url_for
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, select, type_coerce
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, fetch, fetch_tuples,
-                                        local_hour_minute, memoized, micro, register, run, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, feed_columns, feed_member,
+                                        fetch, fetch_tuples, local_hour_minute, memoized, micro, register, run, tally,
+                                        utc_hour)
 from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
@@ -112,19 +113,29 @@ def layers(today):
                   url="")]
 
 
-def feed(today, limit):
-    """The station's check-ins of the day, newest received first: columns only, no ORM objects."""
-    station, day, url = today.user.station_id, today.day, url_for("patrol.feed")
+def feed_union(today, limit):
+    """The station's check-ins of the day, newest received first, as a member of the screen's feed."""
+    station, day = today.user.station_id, today.day
+    return [memoized(("patrol.feed", station, day, limit), lambda: feed_member(
+        select(*feed_columns("patrol", CheckIn.received_at, CheckIn.id, via=CheckIn.via,
+                             flag=case((CheckIn.flags != "", 1), else_=0), who=User.name, t1=PatrolPoint.name))
+        .join(User, User.id == CheckIn.officer_id)
+        .outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
+        .where(CheckIn.station_id == station, CheckIn.local_day == day)
+        .order_by(CheckIn.received_at.desc(), CheckIn.id.desc()).limit(limit)))]
+
+
+def feed_fold(today, rows):
+    """The check-ins' feed lines (the point, or none), newest received first."""
+    url = url_for("patrol.feed")
     kind, at_point, no_point = _("Patrol"), _("Check-in at %(point)s"), _("Check-in without a point")
+    lines = sorted(rows.get("patrol", ()), key=_received, reverse=True)
     return [FeedItem(received_at, kind, at_point % {"point": point} if point is not None else no_point, officer, url,
-                     synced=via == "sync", alert=bool(flags))
-            for received_at, via, flags, officer, point in fetch(memoized(
-                ("patrol.feed", station, day, limit), lambda: (
-                    select(CheckIn.received_at, CheckIn.via, CheckIn.flags, User.name, PatrolPoint.name)
-                    .join(User, User.id == CheckIn.officer_id)
-                    .outerjoin(PatrolPoint, PatrolPoint.id == CheckIn.point_id)
-                    .where(CheckIn.station_id == station, CheckIn.local_day == day)
-                    .order_by(CheckIn.received_at.desc(), CheckIn.id.desc()).limit(limit))))]
+                     synced=via == "sync", alert=bool(flagged))
+            for received_at, _id, _ref, via, flagged, officer, point, _t2 in lines]
+
+
+_received = itemgetter(0, 1)  # (received_at, id) of a feed row
 
 
 def compliance_by_grid(station_id: int, start, end) -> dict:
@@ -239,5 +250,5 @@ def hours(period):
     return add_hours({}, rows, flagged=True)
 
 
-register(Source("patrol", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures,
-                compare=compare, hours=hours))
+register(Source("patrol", version=version, tallies=tallies, fold=fold, layers=layers, feed_union=feed_union,
+                feed_fold=feed_fold, measures=measures, compare=compare, hours=hours))

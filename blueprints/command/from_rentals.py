@@ -1,10 +1,13 @@
 """The rentals ledger on the command room's screen and in its analysis: registrations, inspections,
 households whose inspection is overdue (the ledger's own rules, blueprints/rentals/ledger.py)."""
+from operator import itemgetter
+
 from flask import url_for
 from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, fetch,
-                                        fetch_tuples, in_period, joined, memoized, micro, register, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, feed_columns,
+                                        feed_member, fetch, fetch_tuples, in_period, joined, memoized, micro, register,
+                                        tally, utc_hour)
 from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from blueprints.rentals import ledger
 from blueprints.residents import people
@@ -83,8 +86,7 @@ def _layer_statement(station, day, rules):
         words = {name: bindparam(f"rentals_{name}", type_=String) for name in ("never", "before", "after")}
         last = case((H.last_inspected_on.is_(None), words["never"]),
                     else_=words["before"] + day_text(H.last_inspected_on) + words["after"])
-        address = joined(Address.community, Address.street, Address.building, Address.unit, Address.room)
-        return (select(micro(Address.lat), micro(Address.lon), address + " · " + last, literal_column("1"), H.id)
+        return (select(micro(Address.lat), micro(Address.lon), _address() + " · " + last, literal_column("1"), H.id)
                 .join(Address, Address.id == H.address_id)
                 .where(H.station_id == station, ledger._flags(day, rules)["inspection_overdue"],
                        Address.lat.is_not(None))
@@ -99,36 +101,52 @@ def _layer_words() -> dict:
     return {"rentals_never": _("never inspected"), "rentals_before": before, "rentals_after": after}
 
 
-def feed(today, limit):
-    """Households registered and inspections recorded since the start of the day (synced ones too)."""
+def feed_union(today, limit):
+    """Households registered and inspections recorded, newest ids first, as members of the screen's feed
+    (feed_fold keeps those since the start of the day)."""
     station = today.user.station_id
+    # Newest ids first and the day cut in feed_fold: ids grow with the time of arrival, and the primary
+    # key walk stops after `limit` rows (created_at has no index). Not the device's recorded time (the
+    # screen does not show it).
+    return [memoized(("rentals.feed", station, limit), lambda: feed_member(
+                select(*feed_columns("rentals", H.created_at, H.id, H.id, t1=_address()))
+                .join(Address, Address.id == H.address_id).where(H.station_id == station)
+                .order_by(H.id.desc()).limit(limit))),
+            memoized(("rentals.inspection_feed", station, limit), lambda: feed_member(
+                select(*feed_columns("rentals.inspections", Inspection.created_at, Inspection.id,
+                                     Inspection.household_id, who=User.name, t1=_address()))
+                .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
+                .outerjoin(User, User.id == Inspection.officer_id)
+                .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)))]
+
+
+def _address():
+    """The address as one text, its non-empty parts joined by spaces (as Address.label)."""
+    return joined(Address.community, Address.street, Address.building, Address.unit, Address.room)
+
+
+def feed_fold(today, rows):
+    """The registrations' and inspections' feed lines since the start of the day, newest first."""
     prefix = url_for("rentals.show", household_id=1)[:-1]
     rental, registered = _("Rental"), _("Registered %(address)s")
     inspection, inspected = _("Inspection"), _("Inspected %(address)s")
-    address = (Address.community, Address.street, Address.building, Address.unit, Address.room)
     items = []
-    # Newest ids first and the day filtered here: ids grow with the time of arrival, and the primary
-    # key walk stops after `limit` rows (created_at has no index). Columns only, no ORM objects, and
-    # not the device's recorded time (the screen does not show it).
-    for household_id, created_at, *parts in fetch(memoized(
-            ("rentals.feed", station, limit), lambda: select(H.id, H.created_at, *address)
-            .join(Address, Address.id == H.address_id).where(H.station_id == station)
-            .order_by(H.id.desc()).limit(limit))):
+    for created_at, _seq, household_id, _via, _flag, _who, address, _t2 in _newest(rows.get("rentals", ())):
         if created_at < today.start:
             break
-        items.append(FeedItem(created_at, rental, registered % {"address": " ".join(p for p in parts if p)},
-                              url=f"{prefix}{household_id}"))
-    for household_id, created_at, officer, *parts in fetch(memoized(
-            ("rentals.inspection_feed", station, limit), lambda: (
-                select(Inspection.household_id, Inspection.created_at, User.name, *address)
-                .join(H, H.id == Inspection.household_id).join(Address, Address.id == H.address_id)
-                .outerjoin(User, User.id == Inspection.officer_id)
-                .where(Inspection.station_id == station).order_by(Inspection.id.desc()).limit(limit)))):
+        items.append(FeedItem(created_at, rental, registered % {"address": address}, url=f"{prefix}{household_id}"))
+    for created_at, _seq, household_id, _via, _flag, officer, address, _t2 in _newest(
+            rows.get("rentals.inspections", ())):
         if created_at < today.start:
             break
-        items.append(FeedItem(created_at, inspection, inspected % {"address": " ".join(p for p in parts if p)},
-                              officer or "", f"{prefix}{household_id}"))
+        items.append(FeedItem(created_at, inspection, inspected % {"address": address}, officer or "",
+                              f"{prefix}{household_id}"))
     return items
+
+
+def _newest(rows) -> list:
+    """A feed member's rows by their sequence (the id), highest first."""
+    return sorted(rows, key=itemgetter(1), reverse=True)
 
 
 def measures(period):
@@ -190,5 +208,5 @@ def hours(period):
     return add_hours({}, rows)
 
 
-register(Source("rentals", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
-                measures=measures, compare=compare, snapshot=snapshot, hours=hours))
+register(Source("rentals", version=version, tallies=tallies, fold=fold, layers=layers, feed_union=feed_union,
+                feed_fold=feed_fold, measures=measures, compare=compare, snapshot=snapshot, hours=hours))

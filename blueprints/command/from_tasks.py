@@ -1,9 +1,12 @@
 """Tasks (指令) on the command room's screen and in its analysis: open, overdue, done on time."""
+from operator import itemgetter
+
 from flask import url_for
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select
 
-from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, fetch, fetch_tuples,
-                                        in_period, memoized, micro, register, tally, utc_hour)
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, feed_columns,
+                                        feed_member, fetch, fetch_tuples, in_period, memoized, micro, register, tally,
+                                        utc_hour)
 from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from extensions import db
 from models import Grid, User, user_grids
@@ -83,22 +86,29 @@ def _action_labels() -> dict:
             "returned": _("Returned"), "sent_back": _("Sent back")}
 
 
-def feed(today, limit):
-    """Every step of a task since the start of the day, with the officer's feedback text: columns only."""
+def feed_union(today, limit):
+    """Every step of a task, newest first, with the officer's feedback text (else the note, else the
+    task's text), as a member of the screen's feed (feed_fold keeps those since the start of the day)."""
+    station = today.user.station_id
+    # (The device's recorded time is not shown on the screen: not read.)
+    return [memoized(("tasks.feed", station, limit), lambda: feed_member(
+        select(*feed_columns("tasks", TaskEvent.created_at, TaskEvent.id, TaskEvent.task_id, TaskEvent.via,
+                             who=User.name, t1=TaskEvent.action,
+                             t2=func.coalesce(func.nullif(TaskEvent.feedback, ""), func.nullif(TaskEvent.note, ""),
+                                              Task.text)))
+        .join(Task, Task.id == TaskEvent.task_id).join(User, User.id == TaskEvent.user_id)
+        .where(TaskEvent.station_id == station).order_by(TaskEvent.id.desc()).limit(limit)))]
+
+
+def feed_fold(today, rows):
+    """The tasks' feed lines since the start of the day, newest first."""
     items = []
     prefix = url_for("tasks.show", task_id=1)[:-1]
     kind, labels = _("Task"), _action_labels()
-    station = today.user.station_id
-    # (The device's recorded time is not shown on the screen: not read.)
-    for created_at, task_id, action, feedback, note, via, who, text in fetch(memoized(
-            ("tasks.feed", station, limit), lambda: (
-                select(TaskEvent.created_at, TaskEvent.task_id, TaskEvent.action,
-                       TaskEvent.feedback, TaskEvent.note, TaskEvent.via, User.name, Task.text)
-                .join(Task, Task.id == TaskEvent.task_id).join(User, User.id == TaskEvent.user_id)
-                .where(TaskEvent.station_id == station).order_by(TaskEvent.id.desc()).limit(limit)))):
+    for created_at, _seq, task_id, via, _flag, who, action, detail in sorted(rows.get("tasks", ()), key=itemgetter(1),
+                                                                            reverse=True):
         if created_at < today.start:  # newest ids first (created_at has no index)
             break
-        detail = feedback or note or text
         items.append(FeedItem(created_at, kind, f"{labels.get(action, action)}: {detail[:80]}", who,
                               f"{prefix}{task_id}", synced=via == "sync",
                               alert=action == RETURNED))
@@ -161,5 +171,5 @@ def hours(period):
     return add_hours({}, rows)
 
 
-register(Source("tasks", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed,
-                measures=measures, compare=compare, hours=hours))
+register(Source("tasks", version=version, tallies=tallies, fold=fold, layers=layers, feed_union=feed_union,
+                feed_fold=feed_fold, measures=measures, compare=compare, hours=hours))

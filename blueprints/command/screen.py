@@ -127,8 +127,19 @@ def _tallied(today: Today) -> tuple[list[Count], list[Column]]:
 def activity(today: Today, limit: int) -> tuple[list[FeedItem], bool]:
     """The day's `limit` newest feed lines of every source, and whether there are more. Each source
     gives its newest limit + 1: the newest `limit` of all are among them, and more than `limit` of
-    them means there are more."""
-    feed = [item for source in SOURCES if source.feed for item in source.feed(today, limit + 1)]
+    them means there are more. The sources that give feed_union are read by one statement."""
+    members = [statement for source in SOURCES if source.feed_union for statement in source.feed_union(today, limit + 1)]
+    rows = defaultdict(list)
+    if members:
+        union = memoized(("feed", *map(id, members)), lambda: (members, union_all(*members)))[1]
+        for tag, *values in fetch(union):
+            rows[tag].append(values)
+    feed = []
+    for source in SOURCES:
+        if source.feed_union:
+            feed += source.feed_fold(today, rows)
+        elif source.feed:
+            feed += source.feed(today, limit + 1)
     feed.sort(key=lambda item: item.at or datetime.min, reverse=True)
     return feed[:limit], len(feed) > limit
 

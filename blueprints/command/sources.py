@@ -16,7 +16,8 @@ from blueprints.home.services import LOCAL_TZ
 from flask import current_app, request
 from flask_babel import get_translations
 from flask_babel import gettext as babel_gettext
-from sqlalchemy import Date, Integer, String, bindparam, case, cast, func, literal, literal_column, null, type_coerce
+from sqlalchemy import (Date, Integer, String, bindparam, case, cast, func, literal, literal_column, null, select,
+                        type_coerce)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -156,7 +157,9 @@ class Source:
 
     Instead of counts and grid_today a source may give `tallies` (Today -> list of SELECTs built with
     tally()) and `fold` ((Today, {tag: rows}) -> (counts, columns)): the screen runs every source's
-    tallies as one UNION ALL statement and hands each source back its rows."""
+    tallies as one UNION ALL statement and hands each source back its rows. Likewise instead of feed:
+    `feed_union` ((Today, limit) -> list of SELECTs built with feed_columns() and feed_member()) and
+    `feed_fold` ((Today, {tag: rows}) -> feed lines), one UNION ALL of every source's newest lines."""
 
     name: str
     version: Callable | None = None  # Today -> list of scalar SQL subqueries that change with the data
@@ -170,6 +173,8 @@ class Source:
     compare: Callable | None = None
     tallies: Callable | None = None
     fold: Callable | None = None
+    feed_union: Callable | None = None
+    feed_fold: Callable | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -258,6 +263,27 @@ def tally(tag: str, k1=None, k2=None, *numbers):
     values = list(numbers) + [literal_column("0")] * (3 - len(numbers))
     return [literal_column(f"'{tag}'").label("tag"), keys[0].label("k1"), keys[1].label("k2"),
             *(v.label(f"n{i + 1}") for i, v in enumerate(values))]
+
+
+def feed_columns(tag: str, at, seq, ref=None, via=None, flag=None, who=None, t1=None, t2=None) -> list:
+    """The select list of one member of the screen's feed (one UNION ALL of every source's newest
+    lines): (tag, at, seq, ref, via, flag, who, t1, t2). `at` is when the server got the line, `seq`
+    the member's order (newest first: the highest), ref/flag integers, via/who/t1/t2 text; a column a
+    member has not is a typed NULL (PostgreSQL types every column of a UNION)."""
+    def text(value):
+        return value if value is not None else cast(null(), String)
+
+    def number(value):
+        return value if value is not None else cast(null(), Integer)
+
+    return [literal_column(f"'{tag}'").label("tag"), at.label("at"), number(seq).label("seq"), number(ref).label("ref"),
+            text(via).label("via"), number(flag).label("flag"), text(who).label("who"), text(t1).label("t1"),
+            text(t2).label("t2")]
+
+
+def feed_member(statement):
+    """A member of the feed's UNION ALL with its own ORDER BY and LIMIT (kept inside a subquery)."""
+    return select(*statement.subquery().c)
 
 
 class utc_hour(FunctionElement):
