@@ -358,6 +358,18 @@ def test_refresh_answers_204_when_nothing_changed_and_the_fragment_when_somethin
     assert fresh.headers["Vary"] and "HX-Request" in fresh.headers["Vary"]
 
 
+def test_the_screen_loads_the_script_of_the_markers_format(auth, client, station):
+    """The page asks for command.js with the markers' format in its URL: a service worker whose shell
+    still holds the previous script (kept by exact URL) cannot hand it to a new page."""
+    auth.login("demo-command")
+    page = text(client.get("/command/"))
+    src = re.search(r'<script src="(/static/js/command\.js[^"]*)" defer>', page).group(1)
+    assert src == "/static/js/command.js?v=2"
+    script = client.get(src)
+    assert script.status_code == 200 and b'LAYERS_FORMAT = "2"' in script.data
+    script.close()
+
+
 def test_a_screen_whose_script_reads_another_format_is_told_to_reload(auth, client, station, busy_day):
     """A command screen left open across an update polls with its old command.js (no format, or
     another one): the refresh answers HX-Refresh (htmx reloads the page, which brings the new script)

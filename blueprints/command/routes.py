@@ -21,6 +21,7 @@ def _screen_context(today, version: str) -> dict:
     built = screen.build(today)
     more_url = url_for("command.activity", shown=screen.FEED_SIZE) if built.more_feed else None
     return {"screen": built, "items": built.feed, "more_url": more_url, "version": version,
+            "layers_format": screen.LAYERS_FORMAT,
             "refresh": f"every {seconds}s",
             "poll_url": url_for("command.live", v=version), "layers_url": url_for("command.layers", v=version),
             "tile_url": current_app.config.get("MAP_TILE_URL", "")}

@@ -3,8 +3,9 @@ from every Source.
 
 `version()` is one SQL statement (each source's max(id)/count subqueries side by side): the refresh
 compares it with the version the page shows and answers 204/304 without building anything else.
-The sources' counts and per-grid columns come from one UNION ALL of their tallies; the map's
-markers are not in the page but fetched by command.js from /command/layers (`layers_payload`).
+The sources' counts and per-grid columns come from one UNION ALL of their tallies, the feed's
+newest lines from another (feed_union); the map's markers are not in the page but fetched by
+command.js from /command/layers (`layers_payload`, positions in microdegrees).
 """
 import hashlib
 import os
@@ -128,7 +129,7 @@ def activity(today: Today, limit: int) -> tuple[list[FeedItem], bool]:
     """The day's `limit` newest feed lines of every source, and whether there are more. Each source
     gives its newest limit + 1: the newest `limit` of all are among them, and more than `limit` of
     them means there are more. The sources that give feed_union are read by one statement."""
-    members = [statement for source in SOURCES if source.feed_union for statement in source.feed_union(today, limit + 1)]
+    members = [member for source in SOURCES if source.feed_union for member in source.feed_union(today, limit + 1)]
     rows = defaultdict(list)
     if members:
         union = memoized(("feed", *map(id, members)), lambda: (members, union_all(*members)))[1]
