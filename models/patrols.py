@@ -3,10 +3,10 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (Boolean, Date, Float, ForeignKey, Index, Integer, String, Time, case, delete, event, func,
                         insert, inspect, select, update)
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
+from models import upserts
 from models.types import UTCDateTime, utcnow
 
 
@@ -120,24 +120,17 @@ def _contribution(values: dict) -> dict:
             "flagged": 1 if values["flags"] else 0, "check_ins": 1}
 
 
-_UPSERTS = {}  # dialect name -> the upsert, built once
-
-
-def _upsert(dialect_name: str):
-    statement = _UPSERTS.get(dialect_name)
-    if statement is None:
-        table = PatrolDayTotal.__table__
-        insert_ = {"sqlite": sqlite, "postgresql": postgresql}[dialect_name].insert(table)
-        statement = _UPSERTS[dialect_name] = insert_.on_conflict_do_update(
-            index_elements=[table.c[name] for name in _KEY],
-            set_={name: table.c[name] + insert_.excluded[name] for name in _COUNTS})
-    return statement
+def _day_total_upsert(insert):
+    table = PatrolDayTotal.__table__
+    insert_ = insert(table)
+    return insert_.on_conflict_do_update(index_elements=[table.c[name] for name in _KEY],
+                                         set_={name: table.c[name] + insert_.excluded[name] for name in _COUNTS})
 
 
 def _add(connection, row: dict) -> None:
     """Add a check-in's counts to its day row: one atomic INSERT .. ON CONFLICT DO UPDATE, so
     concurrent check-ins of the same officer, point and day each count once (SQLite, PostgreSQL)."""
-    connection.execute(_upsert(connection.dialect.name), row)
+    upserts.run(connection, "patrol_day_totals", _day_total_upsert, row)
 
 
 def _subtract(connection, row: dict) -> None:

@@ -1,13 +1,14 @@
 """Resident visits (走访), the follow-ups they create, and places (实有单位/场所) that can be visited."""
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, bindparam, case, delete, event, func, \
-    insert, inspect, literal_column, or_, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, bindparam, case, delete, event, \
+    func, insert, inspect, literal_column, or_, select, union, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from extensions import db
+from models import upserts
 from models.people import Resident
 from models.types import UTCDateTime, utcnow
 
@@ -202,21 +203,14 @@ def _contribution(values: dict) -> dict:
             "no_one_home": 1 if values["outcome"] == NO_ONE_HOME else 0}
 
 
-_UPSERTS = {}  # (dialect name, table name) -> the upsert, built once
-
-
-def _upsert(connection, table, row: dict, keys, set_, values: dict | None = None) -> None:
-    """INSERT .. ON CONFLICT (keys) DO UPDATE SET set_(table, excluded), run with `row` as its
-    parameters. Built once per dialect and table (`values`: columns given by an expression): building
-    and caching it anew for each visit cost more than running it (~0.4 ms of the visit POST)."""
-    statement = _UPSERTS.get((connection.dialect.name, table.name))
-    if statement is None:
-        insert_ = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name].insert(table)
-        if values:
-            insert_ = insert_.values(values)
-        statement = _UPSERTS[(connection.dialect.name, table.name)] = insert_.on_conflict_do_update(
-            index_elements=[table.c[k] for k in keys], set_=set_(table, insert_.excluded))
-    connection.execute(statement, row)
+def _upsert(table, keys, set_, values: dict | None = None) -> Callable:
+    """The build of an INSERT .. ON CONFLICT (keys) DO UPDATE SET set_(table, excluded) for
+    models.upserts (`values`: columns given by an expression)."""
+    def build(insert):
+        insert_ = insert(table).values(values) if values else insert(table)
+        return insert_.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
+                                             set_=set_(table, insert_.excluded))
+    return build
 
 
 def _summed(table, new) -> dict:
@@ -227,16 +221,19 @@ def _summed(table, new) -> dict:
 def _add(connection, values: dict) -> None:
     """Count a visit in its day row (one atomic INSERT .. ON CONFLICT DO UPDATE, so concurrent
     visits each count once) and move its resident's and household's last visit forward if it is later."""
-    _upsert(connection, VisitDayTotal.__table__, _contribution(values), _KEY, _summed)
+    upserts.run(connection, "visit_day_totals", _upsert(VisitDayTotal.__table__, _KEY, _summed),
+                _contribution(values))
     if values["resident_id"] is not None and values["outcome"] in VISITED_OUTCOMES:
-        _upsert(connection, ResidentVisitState.__table__,
-                {"resident_id": values["resident_id"], "station_id": values["station_id"],
-                 "last_visited_at": values["recorded_at"]}, ("resident_id",), _later)
+        upserts.run(connection, "resident_visit_states",
+                    _upsert(ResidentVisitState.__table__, ("resident_id",), _later),
+                    {"resident_id": values["resident_id"], "station_id": values["station_id"],
+                     "last_visited_at": values["recorded_at"]})
     if values["household_id"] is not None and values["outcome"] in VISITED_OUTCOMES:
-        _upsert(connection, HouseholdVisitState.__table__,
-                {"household_id": values["household_id"], "station_household_id": values["household_id"],
-                 "last_visited_at": values["recorded_at"]}, ("household_id",), _later,
-                values={"station_id": _household_station(bindparam("station_household_id"))})
+        upserts.run(connection, "household_visit_states", _upsert(
+            HouseholdVisitState.__table__, ("household_id",), _later,
+            values={"station_id": _household_station(bindparam("station_household_id"))}),
+            {"household_id": values["household_id"], "station_household_id": values["household_id"],
+             "last_visited_at": values["recorded_at"]})
 
 
 def _later(table, new) -> dict:
