@@ -158,10 +158,11 @@ def save_once(user, kind: str, form, create: Callable[[], Any], *, commit: bool)
 def answer_from_memory():
     """Commits inside the block leave what the session holds loaded, not expired.
 
-    For a view that answers a save with the record just written (a check-in and its point): as this
-    transaction left them, instead of a new transaction reading them again after the commit (for a
-    check-in: BEGIN IMMEDIATE and three SELECTs, about 1 ms). Only for such an answer: an object
-    changed behind the ORM's back (a summary kept by SQL) would stay as it was before.
+    For a view that answers a save with the record just written (a check-in and its point) or with
+    messages in the user's language: as this transaction left them, instead of a new transaction
+    reading them again after the commit (for a check-in: BEGIN IMMEDIATE and three SELECTs, about
+    1 ms; for a visit, the user for the locale). Only for such an answer: an object changed behind
+    the ORM's back (a summary kept by SQL) would stay as it was before.
     """
     session = db.session()
     session.expire_on_commit = False

@@ -69,7 +69,9 @@ def create():
     """Record a visit (idempotent on client_id); 422 with the message beside the field."""
     form = VisitForm()
     if form.validate_on_submit():
-        outcome = records.submit_online(current_user, services.KIND, form)
+        # The answer's messages are in the officer's language: read from the user as loaded, not again.
+        with records.answer_from_memory():
+            outcome = records.submit_online(current_user, services.KIND, form)
         if outcome.status != records.REJECTED:
             flash(_("This visit was already saved.") if outcome.status == records.DUPLICATE
                   else _("Visit saved."), "success")
