@@ -147,7 +147,7 @@ def _build_case(user, form, via: str) -> MissingPersonCase:
         if resident is None or resident.station_id != user.station_id:
             raise CaseRefused(422, _("This person is not on file."), field="resident_id")
         profile = profile_of(resident_id)
-    photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
+    photo = attachments.record_photo(user, form)
     photo_id = photo.id if photo else (profile.photo_id if profile else None)
     now = utcnow()
     case = MissingPersonCase(
@@ -188,7 +188,7 @@ def _build_sighting(user, form, via: str) -> Sighting:
         raise CaseRefused(404, _("This case does not exist."))
     if not case.is_open:
         raise CaseRefused(409, _("This case is closed: the person was found or the case cancelled."))
-    photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
+    photo = attachments.record_photo(user, form)
     now = utcnow()
     sighting = Sighting(case_id=case.id, station_id=case.station_id, user_id=user.id, seen_at=form.seen_at.data,
                         place=form.place.data.strip(), lat=form.lat.data, lon=form.lon.data,

@@ -145,7 +145,7 @@ def _build_check_in(user, form, point, method: str, via: str) -> CheckIn:
                             radius_m=point.radius_m if point else None, method=method,
                             recorded_at=recorded_at, received_at=received_at, online=via == "online",
                             previous=_previous_fix(user.id, recorded_at))
-    photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
+    photo = attachments.record_photo(user, form)
     return CheckIn(
         station_id=user.station_id, officer_id=user.id, point=point, point_id=point.id if point else None,
         grid_id=point.grid_id if point else None, lat=lat, lon=lon, accuracy_m=accuracy,

@@ -48,6 +48,18 @@ def find_attachment(station_id: int, client_id: str, field: str = "photo") -> At
     ).first()
 
 
+def record_photo(user, form, field: str = "photo") -> Attachment | None:
+    """The photo of the record a validated field form describes.
+
+    Online, the form's own upload, stored by records.submit_online just before (or none: an online
+    form without a file has no photo, so nothing is looked up). Synced, the photo the phone uploaded
+    before the record, found by the record's client_id.
+    """
+    if hasattr(form, "stored_photos"):
+        return form.stored_photos.get(field)
+    return find_attachment(user.station_id, form.client_id.data, field)
+
+
 def store_photo(user, file_storage, *, client_id: str | None, field: str = "photo") -> Attachment:
     """Clean and store an uploaded photo (not committed); the same client_id + field returns the first."""
     if client_id:

@@ -181,9 +181,10 @@ def submit_online(user, kind: str, form) -> Outcome:
     from blueprints.sync import attachments
 
     photo = form._fields.get("photo")
+    form.stored_photos = {}  # what attachments.record_photo() answers for this record
     if photo is not None and getattr(photo.data, "filename", None):
         try:
-            attachments.store_photo(user, photo.data, client_id=form.client_id.data)
+            form.stored_photos["photo"] = attachments.store_photo(user, photo.data, client_id=form.client_id.data)
         except attachments.PhotoError as error:
             db.session.rollback()
             message = attachments.photo_message(error.code)

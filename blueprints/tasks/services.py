@@ -186,7 +186,7 @@ def _feedback_event(user, form, via: str) -> TaskEvent:
         values["done_at"] = now
     if not _transition(task, OPEN_STATUSES, _actor_clause(user), **values):
         raise TaskRefused(409, _("This task changed meanwhile. Reload the page."))
-    photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
+    photo = attachments.record_photo(user, form)
     return TaskEvent(task_id=task.id, station_id=task.station_id, user_id=user.id, action=outcome,
                      note=text[:500] if outcome == RETURNED else None, feedback=text if outcome == DONE else None,
                      photo_id=photo.id if photo else None, lat=form.lat.data, lon=form.lon.data,

@@ -58,7 +58,7 @@ def _build(user, form, subject, follow_up, via: str) -> Visit:
         subject = subjects.Subject("place", place, place.grid_id)
     recorded_at = form.recorded_at.data
     lat, lon = form.position or (None, None)
-    photo = attachments.find_attachment(user.station_id, form.client_id.data, "photo")
+    photo = attachments.record_photo(user, form)
     visit = Visit(station_id=user.station_id, officer_id=user.id, grid_id=subject.grid_id,
                   **_subject_columns(subject.type, subject.id), purpose=form.purpose.data, outcome=form.outcome.data,
                   notes=(form.notes.data or "").strip() or None, lat=lat, lon=lon,
