@@ -46,6 +46,9 @@ REPEAT_SHARE = 0.15  # share of check-ins/batches sent a second time with the sa
 MAX_SENDS = 6  # a request is sent at most this often (503 + Retry-After, or a transport error)
 HTTP_TIMEOUT_S = 30.0
 LIVE_RE = re.compile(r'hx-get="(/command/live\?v=[^"]+)"')
+# The markers' format the page's command.js reads (js/command.js?v=N): the script sends it with each
+# htmx request, and a screen without it is told to reload (HX-Refresh).
+LAYERS_FORMAT_RE = re.compile(r'js/command\.js\?v=(\w+)"')
 
 
 @dataclass
@@ -209,7 +212,7 @@ async def commander(run: Run, base_url: str, spec: dict, index: int, args, start
     async with httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT_S) as client:
         if not await login(run, client, spec["username"]):
             return
-        path, live, etag = args.dashboard_path, None, None
+        path, live, etag, layers_format = args.dashboard_path, None, None, ""
         moment, rounds = time.monotonic() + rng.uniform(0, DASHBOARD_PERIOD_S), 0
         while moment < run.deadline:
             await sleep_until(moment)
@@ -217,11 +220,16 @@ async def commander(run: Run, base_url: str, spec: dict, index: int, args, start
                 page = await run.send(client, "GET", path, f"GET {path}", (200,))
                 match = LIVE_RE.search(page.text) if page is not None else None
                 live = match.group(1).replace("&amp;", "&") if match else None
+                script = LAYERS_FORMAT_RE.search(page.text) if page is not None else None
+                layers_format = script.group(1) if script else layers_format
             else:
-                headers = {"HX-Request": "true", **({"If-None-Match": etag} if etag else {})}
+                headers = {"HX-Request": "true", "X-Pingan-Layers": layers_format,
+                           **({"If-None-Match": etag} if etag else {})}
                 response = await run.send(client, "GET", live, "GET /command/live (htmx poll)", (200, 204, 304),
                                           headers=headers)
-                if response is not None:
+                if response is not None and response.headers.get("HX-Refresh"):
+                    live = None  # told to reload, as the browser does: the page again next round
+                elif response is not None:
                     etag = response.headers.get("ETag", etag)
                     match = LIVE_RE.search(response.text) if response.status_code == 200 else None
                     live = match.group(1).replace("&amp;", "&") if match else live
