@@ -188,3 +188,22 @@ def auth(client):
 def station(app):
     """A station with two grids and one user of each role (officers in grid A and grid B)."""
     return factories.make_station_with_staff()
+
+
+@pytest.fixture
+def clear_of_station_midnight():
+    """Tests that make today's records "a few minutes ago" run at least an hour into the station's
+    day: between 00:00 and 01:00 Asia/Shanghai (16:00-17:00 UTC) "30 minutes ago" is yesterday
+    there. Outside that hour the clock is left alone; inside it, it starts at 01:00 and runs on."""
+    from datetime import datetime, timedelta
+
+    import time_machine
+
+    from blueprints.home.services import LOCAL_TZ
+
+    now = datetime.now(LOCAL_TZ)
+    if now.hour >= 1:
+        yield
+        return
+    with time_machine.travel(now.replace(hour=1, minute=0, second=0) + timedelta(seconds=now.second), tick=True):
+        yield

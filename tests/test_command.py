@@ -11,6 +11,8 @@ from tests.test_patrol import HX, make_check_in, make_point, text
 from tests.conftest import queries as counted_queries
 
 TODAY = datetime.now(LOCAL_TZ).date()
+# Today's records are made minutes ago: at least an hour into the station's day (conftest.py).
+pytestmark = pytest.mark.usefixtures("clear_of_station_midnight")
 
 
 def at(day, hour, minute=0) -> datetime:

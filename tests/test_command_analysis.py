@@ -17,6 +17,8 @@ from tests.test_patrol import HX, make_check_in, make_point, text
 from tests.conftest import queries as counted_queries
 
 TODAY = datetime.now(LOCAL_TZ).date()
+# Today's records are made minutes ago: at least an hour into the station's day (conftest.py).
+pytestmark = pytest.mark.usefixtures("clear_of_station_midnight")
 END = TODAY - timedelta(days=1)
 START = END - timedelta(days=6)  # the week analysed; the week before is START-7 .. START-1
 URL = f"/command/analysis?start={START}&end={END}"
