@@ -148,6 +148,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI: small scale, 20 requests")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any budget fails")
     parser.add_argument("--out", type=Path, default=OUT_PATH, help="where to write the Markdown report")
+    parser.add_argument("--station-time", metavar="HH:MM",
+                        help="run the app (seed, server) and the harness with a clock that starts at the "
+                             "last HH:MM of the station (Asia/Shanghai), e.g. 22:30 for a whole day's data "
+                             "when the bench runs just after the station's midnight")
     args = parser.parse_args(argv)
     args.scale = args.scale or ("small" if args.smoke else "station")
     args.requests = args.requests or (20 if args.smoke else 300)
@@ -423,11 +427,14 @@ def build_report(args, seed: serve.SeedTimes, query_result: dict, small: dict | 
     seed_verdict = verdicts.check(f"seed {seed.seed_s:.1f} s", seed.seed_s < SEED_BUDGET_S) \
         if args.scale == "station" else "(budget applies at station scale)"
     lines = [
-        f"# Pingan benchmark — {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"# Pingan benchmark — {real_now().strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         f"Command: `{' '.join(shlex.quote(a) for a in [Path(sys.executable).name, 'bench/run.py', *sys.argv[1:]])}`  ",
         f"Machine: {machine_facts(query_result, run['load_at_start'])}  ",
         f"Data: scale **{args.scale}** (seed 1): {facts['patrol_points']} patrol points, {facts['check_ins']} check-ins.  ",
+        *([f"Clock: the app and the harness ran with the station's clock moved back to {args.station_time} "
+           f"(`--station-time`; {float(os.environ['PINGAN_BENCH_CLOCK_OFFSET']) / 3600:+.2f} h), so 'today' "
+           f"holds a whole day's data.  "] if os.environ.get("PINGAN_BENCH_CLOCK_OFFSET") else []),
         f"Method: gunicorn {args.workers} sync workers{' (--preload)' if args.preload else ''} on 127.0.0.1, one httpx client, {args.requests} timed "
         f"requests per page round-robin after {measure.WARMUP_ROUNDS} warm-up rounds "
         f"({run['elapsed_s']:.0f} s); queries counted in-process on the same database.",
@@ -469,8 +476,34 @@ def build_report(args, seed: serve.SeedTimes, query_result: dict, small: dict | 
     return "\n".join(lines) + "\n", verdicts
 
 
+def real_now() -> datetime:
+    """The machine's time, also in a run whose clock was moved (`--station-time`)."""
+    return datetime.now().astimezone() - timedelta(seconds=float(os.environ.get("PINGAN_BENCH_CLOCK_OFFSET", 0)))
+
+
+def station_clock_offset(hhmm: str) -> float:
+    """Seconds from now back to the last moment the station's clock showed HH:MM (0 to -24 h)."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target > now:
+        target -= timedelta(days=1)
+    return target.timestamp() - now.timestamp()
+
+
+def run_at_station_time(hhmm: str) -> None:
+    """Start this run again with every process's clock moved back to the station's HH:MM
+    (bench/clock/sitecustomize.py). Backwards only: gunicorn compares its clock with the files'
+    times to find stuck workers, and a clock ahead of them would make every worker look stuck."""
+    env = dict(os.environ, PINGAN_BENCH_CLOCK_OFFSET=str(station_clock_offset(hhmm)),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH_DIR / "clock"), os.environ.get("PYTHONPATH")])))
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.station_time and not os.environ.get("PINGAN_BENCH_CLOCK_OFFSET"):
+        run_at_station_time(args.station_time)
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pingan-bench-") as tmp:
         workdir = Path(tmp)
