@@ -199,3 +199,28 @@ def test_report_query_count_does_not_grow_with_data_or_days(auth, client, statio
     with counted_queries() as year:
         assert client.get(f"/command/analysis?start={END - timedelta(days=364)}&end={END}").status_code == 200
     assert len(week) == len(more) == len(year), (len(week), len(more), len(year))
+
+
+def test_both_periods_from_one_statement_agree_with_each_period_alone(station, two_weeks):
+    """Visits, rentals and tasks give both periods' measures from one statement each (grouped by which
+    period a row falls in): the same figures as measuring each period on its own."""
+    from blueprints.command.sources import SOURCES, Period
+    from tests.test_visits import make_visit
+
+    resident = factories.make_resident(station.station, factories.make_address(station.station, station.grid_a))
+    make_visit(station.officer, resident, at(START + timedelta(days=1), 10))
+    make_visit(station.officer, resident, at(START + timedelta(days=2), 11), outcome="no_one_home")
+    make_visit(station.officer, resident, at(START - timedelta(days=2), 9))
+    period = Period(station.command, START, END)
+    previous = period.before()
+    assert period.user.station_id  # the user loaded before counting
+    checked = set()
+    for source in SOURCES:
+        if source.name in ("visits", "rentals", "tasks"):
+            with counted_queries() as statements:
+                now, before = source.compare(period, previous)
+            assert len([s for s in statements if s != "BEGIN"]) == 1, source.name
+            for got, alone in ((now, source.measures(period)), (before, source.measures(previous))):
+                assert [(c.key, c.values, c.of) for c in got] == [(c.key, c.values, c.of) for c in alone]
+            checked.add(source.name)
+    assert checked == {"visits", "rentals", "tasks"}

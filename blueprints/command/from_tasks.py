@@ -2,13 +2,12 @@
 from operator import itemgetter
 
 from flask import url_for
-from sqlalchemy import Integer, String, and_, bindparam, case, func, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, feed_columns,
-                                        feed_member, fetch, fetch_tuples, in_period, memoized, micro, register, tally,
+                                        feed_member, fetch, fetch_tuples, memoized, micro, register, tally,
                                         utc_hour)
 from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
-from extensions import db
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
 from models.types import UTCDateTime
@@ -115,13 +114,6 @@ def feed_fold(today, rows):
     return items
 
 
-def _first_grids(station_id: int) -> dict:
-    """Each user's first grid (lowest id): where a task given to one officer is counted."""
-    return dict(db.session.execute(select(user_grids.c.user_id, func.min(user_grids.c.grid_id))
-                                   .join(Grid, Grid.id == user_grids.c.grid_id).where(Grid.station_id == station_id)
-                                   .group_by(user_grids.c.user_id)).all())
-
-
 def _by_grid(rows, first_grids, columns: int) -> list[dict]:
     """Fold (grid_id, assignee_id, n1, n2, ...) rows onto grids: the task's grid, else its officer's."""
     result = [dict() for _ in range(columns)]
@@ -138,22 +130,35 @@ def measures(period):
 
 
 def compare(period, previous):
-    """Both periods' measures from one query over previous..period (grouped by which period)."""
-    on_time = and_(Task.done_at.is_not(None), Task.done_at <= Task.due_at)
-    now = in_period(Task.due_at, period)
-    rows = db.session.execute(
-        select(now, Task.grid_id, Task.assignee_id, func.count(Task.id), func.sum(case((on_time, 1), else_=0)),
-               func.sum(case((on_time, 0), else_=1)))
-        .where(Task.station_id == period.user.station_id, Task.due_at >= previous.start_utc,
-               Task.due_at < period.end_utc)
-        .group_by(now, Task.grid_id, Task.assignee_id)).all()
-    first_grids = _first_grids(period.user.station_id)
+    """Both periods' measures from one statement over previous..period (grouped by which period) and
+    each officer's first grid, as one UNION ALL built once with bind parameters: (tag, later, grid,
+    assignee, due, on time, missed) rows, "f" rows being (user, first grid)."""
+    rows = fetch(memoized(("tasks.compare",), _compare_statement),
+                 {"station": period.user.station_id, "first": previous.start_utc, "split": period.start_utc,
+                  "end": period.end_utc})
+    first_grids = {user_id: grid_id for tag, _later, user_id, grid_id, *_rest in rows if tag == "f"}
     result = []
     for which in (1, 0):
-        due, done, missed = _by_grid([row[1:] for row in rows if row[0] == which], first_grids, 3)
+        due, done, missed = _by_grid([row[2:] for row in rows if row[0] == "t" and row[1] == which], first_grids, 3)
         result.append([Column("tasks_on_time", _("Tasks done on time"), done, of=due, order=60, better="up"),
                        Column("tasks_late", _("Tasks late or not done"), missed, order=61, better="down")])
     return tuple(result)
+
+
+def _compare_statement():
+    station = bindparam("station", type_=Integer)
+    on_time = and_(Task.done_at.is_not(None), Task.done_at <= Task.due_at)
+    now = case((Task.due_at >= bindparam("split", type_=UTCDateTime), 1), else_=0)
+    zero = literal_column("0")
+    return union_all(
+        select(literal_column("'t'"), now, Task.grid_id, Task.assignee_id, func.count(Task.id),
+               func.sum(case((on_time, 1), else_=0)), func.sum(case((on_time, 0), else_=1)))
+        .where(Task.station_id == station, Task.due_at >= bindparam("first", type_=UTCDateTime),
+               Task.due_at < bindparam("end", type_=UTCDateTime))
+        .group_by(now, Task.grid_id, Task.assignee_id),
+        select(literal_column("'f'"), zero, user_grids.c.user_id, func.min(user_grids.c.grid_id), zero, zero, zero)
+        .join(Grid, Grid.id == user_grids.c.grid_id).where(Grid.station_id == station)
+        .group_by(user_grids.c.user_id))
 
 
 def hours(period):

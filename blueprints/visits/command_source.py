@@ -2,11 +2,11 @@
 number of aggregated queries each, whatever the number of visits."""
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, bindparam, case, func, select
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, memoized, register, run, tally
-from extensions import db
+from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, fetch, memoized, register, run, tally
 from models import Address, FollowUp, Place, RentalHousehold, Resident, User, Visit
+from models.types import UTCDateTime
 from models.visits import NO_ONE_HOME, VISITED_OUTCOMES
 
 LAYER_LIMIT = 500
@@ -103,14 +103,32 @@ def _label(outcome: str) -> str:
 
 def measures(period):
     """Visits per grid in the period, and the share where someone answered the door."""
+    return compare(period, period)[0]
+
+
+def compare(period, previous):
+    """Both periods' visits per grid and the share where someone answered the door: one statement
+    over previous..period (grouped by which period), built once with bind parameters."""
+    per_period = [({}, {}), ({}, {})]
+    for later, grid_id, n, n_answered in fetch(memoized(("visits.compare",), _compare_statement), {
+            "station": period.user.station_id, "first": previous.start_utc, "split": period.start_utc,
+            "end": period.end_utc}):
+        per_period[later][0][grid_id] = n
+        per_period[later][1][grid_id] = int(n_answered or 0)
+    return tuple([Column("visits", _("Visits"), total, order=40, better="up"),
+                  Column("visits_answered", _("Someone at home"), answered, of=total, order=41, better="up")]
+                 for total, answered in (per_period[1], per_period[0]))
+
+
+def _compare_statement():
+    later = case((Visit.recorded_at >= bindparam("split", type_=UTCDateTime), 1), else_=0)
     answered = func.sum(case((Visit.outcome.in_(VISITED_OUTCOMES), 1), else_=0))
-    rows = db.session.execute(select(Visit.grid_id, func.count(Visit.id), answered).where(
-        Visit.station_id == period.user.station_id, Visit.recorded_at >= period.start_utc,
-        Visit.recorded_at < period.end_utc).group_by(Visit.grid_id)).all()
-    total = {g: n for g, n, _a in rows}
-    return [Column("visits", _("Visits"), total, order=40, better="up"),
-            Column("visits_answered", _("Someone at home"), {g: int(a or 0) for g, _n, a in rows}, of=total,
-                   order=41, better="up")]
+    return (select(later, Visit.grid_id, func.count(Visit.id), answered)
+            .where(Visit.station_id == bindparam("station", type_=Integer),
+                   Visit.recorded_at >= bindparam("first", type_=UTCDateTime),
+                   Visit.recorded_at < bindparam("end", type_=UTCDateTime))
+            .group_by(later, Visit.grid_id))
 
 
-register(Source("visits", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures))
+register(Source("visits", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures,
+                compare=compare))
