@@ -224,3 +224,16 @@ def test_both_periods_from_one_statement_agree_with_each_period_alone(station, t
                 assert [(c.key, c.values, c.of) for c in got] == [(c.key, c.values, c.of) for c in alone]
             checked.add(source.name)
     assert checked == {"visits", "rentals", "tasks"}
+
+
+def test_compliance_reads_the_kept_day_totals_not_the_check_ins(station, two_weeks):
+    """The per-grid compliance sums patrol_day_totals (kept with each check-in, as patrol's report
+    reads them): its statements do not read the check-ins, whatever their number."""
+    station_id = station.station.id
+    with counted_queries() as statements:
+        got = compliance_by_grid(station_id, START, END)
+    assert not [s for s in statements if re.search(r"(FROM|JOIN) check_ins\b", s)]
+    assert any("patrol_day_totals" in s for s in statements)
+    expected = {g.id: t for g, t in reports.compliance(station_id, START, END).by_grid}
+    assert {k: vars(v) for k, v in got.items()} == {k: vars(v) for k, v in expected.items()}
+    assert got[station.grid_a.id].done == 5 and got[station.grid_a.id].check_ins == 6

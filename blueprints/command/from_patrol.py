@@ -13,6 +13,7 @@ from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
 from extensions import db
 from models import CheckIn, Grid, PatrolPoint, User, user_grids
+from models.patrols import PatrolDayTotal
 from models.users import COMMUNITY
 
 LAYER_LIMIT = 2000  # a station's busiest day is a few hundred check-ins
@@ -154,20 +155,20 @@ def _compliance_statements():
                 .join(Grid, Grid.id == user_grids.c.grid_id)
                 .where(User.station_id == station, User.role == COMMUNITY, User.active.is_(True))
                 .order_by(User.id, Grid.code))
-    done, outside = patrol.done_counts()
-    daily = (select(CheckIn.officer_id, CheckIn.point_id, CheckIn.local_day, done.label("done"),
-                    outside.label("outside"), _flagged().label("flagged"), func.count().label("n"))
-             .where(CheckIn.station_id == station, CheckIn.local_day >= first, CheckIn.local_day <= end)
-             # In the covering (station, local_day, officer, point, ...) index's order: no sort to group.
-             .group_by(CheckIn.local_day, CheckIn.officer_id, CheckIn.point_id).subquery())
+    # The check-ins' counts per station, officer, point (0: none) and day kept on write
+    # (patrol_day_totals, as patrol's report reads them): the rows of the report's officers and the
+    # station's points only, each pair's days one run of the table's key.
+    t = PatrolDayTotal
     cap = case((and_(PatrolPoint.active.is_(True), PatrolPoint.required_per_day > 0), PatrolPoint.required_per_day),
                else_=0)
-    later = case((daily.c.local_day >= bindparam("split", type_=Date), 1), else_=0)
-    totals = (select(later, daily.c.officer_id, daily.c.point_id,
-                     func.sum(case((daily.c.done > cap, cap), else_=daily.c.done)),
-                     func.sum(daily.c.outside), func.sum(daily.c.flagged), func.sum(daily.c.n))
-              .select_from(daily).outerjoin(PatrolPoint, PatrolPoint.id == daily.c.point_id)
-              .group_by(later, daily.c.officer_id, daily.c.point_id))
+    later = case((t.local_day >= bindparam("split", type_=Date), 1), else_=0)
+    totals = (select(later, t.officer_id, t.point_id, func.sum(case((t.done > cap, cap), else_=t.done)),
+                     func.sum(t.outside_window), func.sum(t.flagged), func.sum(t.check_ins))
+              .outerjoin(PatrolPoint, PatrolPoint.id == t.point_id)
+              .where(t.station_id == station, t.officer_id.in_(bindparam("officer_ids", expanding=True)),
+                     t.point_id.in_(bindparam("point_ids", expanding=True)), t.local_day >= first,
+                     t.local_day <= end)
+              .group_by(later, t.officer_id, t.point_id))
     return points, officers, totals
 
 
@@ -177,8 +178,11 @@ def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
 
     reports.compliance reads one row per officer, point and day (~40,000 for a year: over a second
     in Python). Here the cap "done counts at most required_per_day per point and day" is applied in
-    SQL by a GROUP BY over a GROUP BY; the assembly mirrors the report (officer's grids, check-ins
-    without a point in the officer's first grid). tests/test_command_analysis.py checks both agree.
+    SQL to the same kept day rows (patrol_day_totals), summed per officer, point and period; the
+    assembly mirrors the report (officer's grids, check-ins without a point in the officer's first
+    grid). tests/test_command_analysis.py checks both agree. (Grouping the check-ins themselves per
+    day first read every check-in of both periods: 3.0 ms for a fortnight at station scale, 1.5 ms
+    from the kept rows.)
     """
     points_query, officers_query, totals_query = memoized(("patrol.compliance",), _compliance_statements)
     params = {"station": station_id, "first": first, "end": end, "split": split}
@@ -193,7 +197,9 @@ def _compliance(station_id: int, first, end, split) -> tuple[dict, dict]:
     officer_grids = defaultdict(list)
     for officer_id, grid_id in fetch(officers_query, params):
         officer_grids[officer_id].append(grid_id)
-    rows = run(totals_query, params).all()
+    params["officer_ids"] = list(officer_grids) or [0]
+    params["point_ids"] = [0, *point_grid]
+    rows = fetch(totals_query, params)
     seen = defaultdict(reports.Tally)  # (later, officer, grid or None) -> counts over the period
     for is_later, officer_id, point_id, n_done, n_outside, n_flagged, n_all in rows:
         tally = seen[(int(is_later), officer_id, point_grid.get(point_id))]
