@@ -208,22 +208,24 @@ def test_lost_connection_is_503(auth, client, station, monkeypatch):
 
 
 @pytest.fixture
-def database_gone(monkeypatch):
-    """Every load of the session's user fails as it does while PostgreSQL refuses connections."""
-    from models import User
+def database_gone():
+    """Every statement that reads the session's user fails as it does while PostgreSQL refuses
+    connections (raised by the driver's cursor, whatever code loads the user)."""
+    with db.engine.connect():  # the engine exists before the listener is added
+        pass
 
-    real_get = db.session.get
-
-    def get(model, ident, **kwargs):
-        if model is User:
-            raise OperationalError("SELECT users", {}, Exception('database "pingan" is not currently accepting '
-                                                                 "connections"))
-        return real_get(model, ident, **kwargs)
+    def refuse(conn, cursor, statement, parameters, context, executemany):
+        if "FROM users" in statement:
+            raise OperationalError(statement, parameters, Exception(
+                'database "pingan" is not currently accepting connections'))
 
     def switch():
         db.session.remove()
-        monkeypatch.setattr(db.session, "get", get)
-    return switch
+        event.listen(db.engine, "before_cursor_execute", refuse)
+
+    yield switch
+    if event.contains(db.engine, "before_cursor_execute", refuse):
+        event.remove(db.engine, "before_cursor_execute", refuse)
 
 
 def test_database_gone_mid_session_is_503_on_pages_and_sync(auth, client, station, database_gone):
