@@ -166,8 +166,9 @@ def _register_template_helpers(app: Flask) -> None:
     def inject_globals():
         return {"current_locale": str(get_locale()), "app_version": app.config.get("APP_VERSION", "1")}
 
-    from web import role_label, station_time
+    from web import fixed_url, role_label, station_time
 
     app.jinja_env.filters["mask_id"] = mask
     app.jinja_env.filters["station_time"] = station_time
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["fixed_url"] = fixed_url

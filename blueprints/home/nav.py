@@ -1,8 +1,9 @@
 """The main navigation: what each role sees in the tab bar (phone) or sidebar (desktop)."""
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from models.users import CASE, COMMAND, COMMUNITY, LEADER
+from web import fixed_url
 
 # (endpoint, label, icon, roles). Features add their entries here; missing endpoints are skipped
 # so the list can name features before they land.
@@ -37,7 +38,7 @@ def nav_items(user) -> list[dict]:
         if user.role not in roles or endpoint not in current_app.view_functions:
             continue
         active = request.endpoint == endpoint
-        items.append({"url": url_for(endpoint), "label": label, "icon": icon, "active": active})
+        items.append({"url": fixed_url(endpoint), "label": label, "icon": icon, "active": active})
     return items
 
 
@@ -53,7 +54,7 @@ QUICK_ACTIONS = (
 def quick_actions() -> list[dict]:
     """The field forms present in this build, as big buttons for the phone home."""
     return [
-        {"url": url_for(endpoint), "label": label, "icon": icon}
+        {"url": fixed_url(endpoint), "label": label, "icon": icon}
         for endpoint, label, icon in QUICK_ACTIONS
         if endpoint in current_app.view_functions
     ]
