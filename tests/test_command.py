@@ -461,3 +461,44 @@ def test_an_open_missing_case_is_counted_mapped_and_in_the_feed(auth, client, st
     missing = map_layers(client, page)["missing"]
     assert missing["markers"][0]["url"] == f"/missing/{case.id}" and "城东菜市场南门" in missing["markers"][0]["label"]
     assert "李桂英" in page.split('id="activity"')[1].split("</ol>")[0]
+
+
+def test_visits_are_in_the_feed_union_and_on_the_map_as_before(auth, client, station):
+    """Today's visits: feed lines "subject · outcome" (a resident's name, a household's address) with
+    the officer and the visit's link, newest recorded first, read by the feed's one UNION ALL; map
+    markers "officer · subject" at their position in microdegrees, no one home in red, the link's
+    suffix the visit's id (as text); a visit without a position is not mapped, one of yesterday
+    neither mapped nor in the feed."""
+    from tests.test_visits import make_visit
+
+    now = datetime.now(timezone.utc)
+    resident = factories.make_resident(station.station, factories.make_address(station.station, station.grid_a),
+                                       name="王秀英")
+    household = factories.make_household(station.station, station.grid_a)
+    met = make_visit(station.officer, resident, now - timedelta(minutes=20), lat=35.81, lon=112.93)
+    away = make_visit(station.officer, resident, now - timedelta(minutes=10), outcome="no_one_home",
+                      subject_type="household", resident_id=None, household_id=household.id, lat=35.82, lon=112.94)
+    unplaced = make_visit(station.officer, resident, now - timedelta(minutes=5))
+    make_visit(station.officer, resident, now - timedelta(days=1), lat=35.83, lon=112.95)
+    address = household.address.label
+    auth.login("demo-command")
+    client.get("/command/")
+    with counted_queries() as statements:
+        page = text(client.get("/command/"))
+    reading_visits = [s for s in statements if re.search(r"FROM visits\b", s)]
+    assert reading_visits and all("UNION ALL" in s or s.startswith("SELECT (SELECT") for s in reading_visits)
+    feed = page.split('id="activity"')[1].split("</ol>")[0]
+    lines = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", line)).strip()
+             for line in re.findall(r'<li class="activity-item[^"]*">(.*?)</li>', feed, re.S)]
+    lines = [line for line in lines if " 走访 " in line]  # (the household's registration is a line too)
+    hhmm = [(now - timedelta(minutes=n)).astimezone(LOCAL_TZ).strftime("%H:%M") for n in (5, 10, 20)]
+    assert lines == [f"{hhmm[0]} 走访 王秀英 · 见到本人 · 张伟", f"{hhmm[1]} 走访 {address} · 无人在家 · 张伟",
+                     f"{hhmm[2]} 走访 王秀英 · 见到本人 · 张伟"], lines
+    assert [link for link in re.findall(r'<a href="([^"]+)"', feed) if link.startswith("/visits/")] == [
+        f"/visits/{v.id}" for v in (unplaced, away, met)]
+    visits = next(layer for layer in client.get(
+        re.search(r'data-layers-url="([^"]+)"', page).group(1).replace("&amp;", "&")).get_json()["overlays"]
+        if layer["key"] == "visits")
+    assert visits["url"] == "/visits/"
+    assert visits["markers"] == [[35820000, 112940000, f"张伟 · {address}", 1, str(away.id)],
+                                 [35810000, 112930000, "张伟 · 王秀英", 0, str(met.id)]]

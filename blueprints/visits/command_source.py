@@ -1,10 +1,13 @@
 """Visits on the command room's screen and in its analysis (blueprints.command.sources): a fixed
 number of aggregated queries each, whatever the number of visits."""
-from flask import url_for
-from flask_babel import gettext as _
-from sqlalchemy import Integer, bindparam, case, func, select
+from operator import itemgetter
 
-from blueprints.command.sources import Column, Count, FeedItem, Layer, Source, fetch, memoized, register, run, tally
+from flask import url_for
+from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select
+
+from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, feed_columns, feed_member, fetch,
+                                        fetch_tuples, joined, memoized, micro, register, tally)
+from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from models import Address, FollowUp, Place, RentalHousehold, Resident, User, Visit
 from models.types import UTCDateTime
 from models.visits import NO_ONE_HOME, VISITED_OUTCOMES
@@ -48,53 +51,76 @@ def fold(today, rows):
             [Column("visits_today", _("Visits"), per_grid, order=40)])
 
 
-def _visits_today(today, limit):
-    """Today's visits, newest first, as columns (no ORM objects): id, position, outcome, times, via,
-    the officer's name and the subject's label (blueprints.visits.subjects.subject_label's rules)."""
-    address = (Address.community, Address.street, Address.building, Address.unit, Address.room)
-    # The statement built once per station, day and limit (the screen's feed and the map's layer ask
-    # on every request), run without the ORM's per-row layer: see blueprints.command.sources.
-    rows = run(memoized(("visits.today", today.user.station_id, today.day, limit), lambda: (
-        select(Visit.id, Visit.lat, Visit.lon, Visit.outcome, Visit.received_at, Visit.recorded_at, Visit.via,
-               User.name, Visit.subject_type, Resident.name, Place.name, RentalHousehold.id, Address.id, *address)
-        .join(User, User.id == Visit.officer_id).outerjoin(Resident, Resident.id == Visit.resident_id)
-        .outerjoin(Place, Place.id == Visit.place_id).outerjoin(RentalHousehold, RentalHousehold.id == Visit.household_id)
-        .outerjoin(Address, Address.id == RentalHousehold.address_id)
-        .where(*_today(today)).order_by(Visit.recorded_at.desc(), Visit.id.desc()).limit(limit)))).all()
-    visits = []
-    for (visit_id, lat, lon, outcome, received_at, recorded_at, via, officer, subject_type, resident, place,
-         household_id, address_id, *parts) in rows:
-        if subject_type == "resident":
-            subject = resident
-        elif subject_type == "household":
-            subject = (" ".join(p for p in parts if p) if address_id is not None else f"#{household_id}") \
-                if household_id is not None else None
-        else:
-            subject = place
-        visits.append((visit_id, lat, lon, outcome, received_at, recorded_at, via, officer,
-                       subject if subject is not None else "—"))
-    return visits
+def _subject():
+    """The visit's subject as the database writes it (blueprints.visits.subjects.subject_label's
+    rules): the resident's name, the household's address (its non-empty parts joined by spaces, or
+    "#<id>" without an address) or the place's name; "—" when the subject is gone."""
+    address = joined(Address.community, Address.street, Address.building, Address.unit, Address.room)
+    household = case((RentalHousehold.id.is_(None), literal("—")), (Address.id.is_not(None), address),
+                     else_=literal("#") + cast(RentalHousehold.id, String))
+    return case((Visit.subject_type == "resident", func.coalesce(Resident.name, literal("—"))),
+                (Visit.subject_type == "household", household),
+                else_=func.coalesce(Place.name, literal("—")))
+
+
+def _with_subject(statement):
+    """The joins _subject() reads."""
+    return (statement.outerjoin(Resident, Resident.id == Visit.resident_id)
+            .outerjoin(Place, Place.id == Visit.place_id)
+            .outerjoin(RentalHousehold, RentalHousehold.id == Visit.household_id)
+            .outerjoin(Address, Address.id == RentalHousehold.address_id))
+
+
+_newest_recorded = (Visit.recorded_at.desc(), Visit.id.desc())  # what the screen calls today's newest visits
 
 
 def layers(today):
-    prefix = url_for("visits.show", visit_id=1)[:-1]
-    markers = []
-    for visit_id, lat, lon, outcome, _received, _recorded, _via, officer, subject in _visits_today(today, LAYER_LIMIT):
-        if lat is None:
-            continue
-        lat, lon = today.position(lat, lon)
-        markers.append({"lat": lat, "lon": lon, "alert": outcome == NO_ONE_HOME, "url": f"{prefix}{visit_id}",
-                        "label": f"{officer} · {subject}"})
-    return [Layer("visits", _("Visits"), "#1b6e20", markers, 40)]
+    """Today's newest visits (by the device's time) that have a position: the database writes each
+    marker as the map draws it (microdegrees, "officer · subject", no one home 1/0, the visit's id),
+    so there is no work per row here (see blueprints.command.sources.fetch_tuples)."""
+    station, day = today.user.station_id, today.day
+    rows = fetch_tuples(memoized(("visits.layer", station, day), lambda: _layer_statement(today)))
+    # (With no marker the layer's prefix stays empty, as the compacted layer of marker dicts had it.)
+    prefix = url_for("visits.show", visit_id=1)[:-1] if rows else ""
+    return [Layer("visits", _("Visits"), "#1b6e20", today.markers(rows), 40, url=prefix)]
 
 
-def feed(today, limit):
+def _layer_statement(today):
+    # The newest LAYER_LIMIT visits of the day, then those with a position (as the map always did).
+    newest = _with_subject(
+        select(Visit.id, Visit.lat, Visit.lon, Visit.recorded_at,
+               (User.name + " · " + _subject()).label("label"),
+               case((Visit.outcome == NO_ONE_HOME, 1), else_=0).label("alert"))
+        .join(User, User.id == Visit.officer_id)).where(*_today(today)).order_by(*_newest_recorded) \
+        .limit(LAYER_LIMIT).subquery()
+    # (The id as text: the markers' link suffix has always travelled as a string.)
+    return (select(micro(newest.c.lat), micro(newest.c.lon), newest.c.label, newest.c.alert,
+                   cast(newest.c.id, String))
+            .where(newest.c.lat.is_not(None)).order_by(newest.c.recorded_at.desc(), newest.c.id.desc()))
+
+
+def feed_union(today, limit):
+    """Today's newest visits by the device's time, as a member of the screen's feed (one UNION ALL of
+    every source's newest lines): received time, their order (seq: 1 the newest), the visit's id,
+    via, officer, subject and outcome."""
+    station, day = today.user.station_id, today.day
+    return [memoized(("visits.feed", station, day, limit), lambda: feed_member(_with_subject(
+        select(*feed_columns("visits", Visit.received_at, func.row_number().over(order_by=_newest_recorded),
+                             Visit.id, Visit.via, who=User.name, t1=_subject(), t2=Visit.outcome))
+        .join(User, User.id == Visit.officer_id)).where(*_today(today)).order_by(*_newest_recorded).limit(limit)))]
+
+
+def feed_fold(today, rows):
+    """The visits' feed lines ("subject · outcome"), newest recorded first."""
     prefix, kind = url_for("visits.show", visit_id=1)[:-1], _("Visit")
     labels = {outcome: _label(outcome) for outcome in ("met", "no_one_home", "refused")}
     return [FeedItem(received_at, kind, f"{subject} · {labels.get(outcome, outcome)}", officer, f"{prefix}{visit_id}",
-                     recorded_at=recorded_at, synced=via == "sync")
-            for visit_id, _lat, _lon, outcome, received_at, recorded_at, via, officer, subject
-            in _visits_today(today, limit)]
+                     synced=via == "sync")
+            for received_at, _seq, visit_id, via, _flag, officer, subject, outcome
+            in sorted(rows.get("visits", ()), key=_seq)]
+
+
+_seq = itemgetter(1)
 
 
 def _label(outcome: str) -> str:
@@ -130,5 +156,5 @@ def _compare_statement():
             .group_by(later, Visit.grid_id))
 
 
-register(Source("visits", version=version, tallies=tallies, fold=fold, layers=layers, feed=feed, measures=measures,
-                compare=compare))
+register(Source("visits", version=version, tallies=tallies, fold=fold, layers=layers, feed_union=feed_union,
+                feed_fold=feed_fold, measures=measures, compare=compare))
