@@ -12,10 +12,11 @@ from errors import error_response
 from web import render, requires, see_other
 
 
-@bp.app_context_processor
-def audit_helpers():
-    return {"audit_time": audit_log.local_time, "audit_action": audit_log.action_label,
-            "audit_detail": audit_log.detail_text}
+@bp.record_once
+def audit_helpers(state):
+    """The audit log's formatters for every template, as Jinja globals (set once, not per page)."""
+    state.app.jinja_env.globals.update({"audit_time": audit_log.local_time, "audit_action": audit_log.action_label,
+                                        "audit_detail": audit_log.detail_text})
 
 
 def _user_or_404(user_id: int) -> User:

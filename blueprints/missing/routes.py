@@ -33,9 +33,11 @@ def command_phone() -> str:
     return current_user.station.phone or current_app.config.get("COMMAND_ROOM_PHONE") or "110"
 
 
-@bp.app_context_processor
-def missing_labels():
-    return {"risk_labels": dict(risk_choices())}
+@bp.record_once
+def missing_labels(state):
+    """The risk labels for every template, as Jinja globals set once: lazy strings, translated where they are
+    shown (as a context processor these dicts were built again for every page rendered)."""
+    state.app.jinja_env.globals.update({"risk_labels": dict(risk_choices())})
 
 
 # --- the list --------------------------------------------------------------------------------------

@@ -22,9 +22,11 @@ records.register("inspection", InspectionForm, services.record_inspection, page=
                  summary="Record a safety inspection of a rental household (hazards-N-field).")
 
 
-@bp.app_context_processor
-def rental_labels():
-    return {"use_labels": dict(use_choices()), "flag_labels": ledger.flag_labels()}
+@bp.record_once
+def rental_labels(state):
+    """The rentals' labels for every template, as Jinja globals set once: lazy strings, translated where they are
+    shown (as a context processor these dicts were built again for every page rendered)."""
+    state.app.jinja_env.globals.update({"use_labels": dict(use_choices()), "flag_labels": ledger.flag_labels()})
 
 
 def _household_or_404(household_id: int) -> RentalHousehold:

@@ -37,11 +37,13 @@ def mask_doc_filter(number: str | None) -> str:
     return people.mask_document(number)
 
 
-@bp.app_context_processor
-def ledger_labels():
-    return {"doc_type_labels": people.labels(people.doc_type_choices()),
-            "category_labels": people.labels(people.category_choices()),
-            "tag_labels": people.labels(people.tag_choices())}
+@bp.record_once
+def ledger_labels(state):
+    """The residents' labels for every template, as Jinja globals set once: lazy strings, translated where they are
+    shown (as a context processor these dicts were built again for every page rendered)."""
+    state.app.jinja_env.globals.update({"doc_type_labels": people.labels(people.doc_type_choices()),
+                                        "category_labels": people.labels(people.category_choices()),
+                                        "tag_labels": people.labels(people.tag_choices())})
 
 
 def _mask_numbers(form, resident: Resident) -> None:

@@ -14,8 +14,8 @@ from models.visits import SUBJECT_TYPES
 from web import render, requires, see_other
 
 
-@bp.app_context_processor
-def visit_labels():
+def visit_labels() -> dict:
+    """The visits' labels as lazy strings (translated where they are shown)."""
     from flask_babel import lazy_gettext as _l
 
     return {"purpose_labels": dict(purpose_choices()), "outcome_labels": dict(outcome_choices()),
@@ -25,6 +25,13 @@ def visit_labels():
             "reason_labels": {"elderly_alone": _l("Elderly living alone"), "wander_risk": _l("Risk of wandering off"),
                               "rental_overdue": _l("Tenant of a rental overdue for inspection"),
                               "task": _l("Named in a task")}}
+
+
+@bp.record_once
+def _visit_label_globals(state):
+    """The visits' labels for every template, as Jinja globals set once (as a context processor
+    these dicts were built again for every page rendered)."""
+    state.app.jinja_env.globals.update(visit_labels())
 
 
 def _fresh_form(**data) -> VisitForm:
