@@ -237,3 +237,32 @@ def test_compliance_reads_the_kept_day_totals_not_the_check_ins(station, two_wee
     expected = {g.id: t for g, t in reports.compliance(station_id, START, END).by_grid}
     assert {k: vars(v) for k, v in got.items()} == {k: vars(v) for k, v in expected.items()}
     assert got[station.grid_a.id].done == 5 and got[station.grid_a.id].check_ins == 6
+
+
+@pytest.mark.parametrize("username, locale", [("demo-command", None), ("demo-leader", "en")])
+def test_every_hour_link_is_what_url_for_builds(auth, client, station, two_weeks, username, locale):
+    """The flagged table's links, quoted piece by piece of the translated pattern (each distinct piece
+    once), are what url_for("tasks.new", kind=, text=, source=) builds, in either language."""
+    from flask import url_for
+
+    if locale:
+        station.leader.locale = locale
+        db.session.commit()
+    auth.login(username)
+    page = text(client.get(URL))
+    links = re.findall(r'href="(/tasks/new\?[^"]+analysis(?:%3A|:)hour[^"]+)"', page)
+    assert links
+    pattern = ("Patrol on %(weekday)s %(start)02d:00–%(end)02d:00: %(n)s flagged events at this hour in %(span)s."
+               if locale else "请于%(weekday)s %(start)02d:00–%(end)02d:00 巡逻：%(span)s 该时段异常 %(n)s 起。")
+    names = (["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] if locale
+             else ["周一", "周二", "周三", "周四", "周五", "周六", "周日"])
+    with client.application.test_request_context():
+        for link in links:
+            weekday, hour = map(int, re.search(r"hour(?:%3A|:)(\d)-(\d\d)", link).groups())
+            flagged = re.search(r'data-hour="%d"><a href="%s" title="[^"]*">(\d+)</a>' % (hour, re.escape(link)),
+                                page).group(1)
+            values = {"weekday": names[weekday], "start": hour, "end": (hour + 1) % 24, "n": flagged,
+                      "span": f"{START:%m-%d}–{END:%m-%d}"}
+            expected = url_for("tasks.new", kind="patrol", text=pattern % values,
+                               source=f"analysis:hour:{weekday}-{hour:02d}")
+            assert link.replace("&amp;", "&").replace("&#39;", "'") == expected
