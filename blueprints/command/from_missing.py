@@ -3,11 +3,11 @@ sightings on the map, reports and sightings in the feed. Imported only when mode
 from operator import itemgetter
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blueprints.command.sources import (Count, FeedItem, Layer, Source, feed_columns, feed_member, memoized, register,
                                         run, tally)
-from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from extensions import db
 from models.missing import OPEN, MissingPersonCase, Sighting
 

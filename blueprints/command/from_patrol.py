@@ -3,15 +3,14 @@ from collections import defaultdict
 from operator import itemgetter
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, select, type_coerce
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, feed_columns, feed_member,
                                         fetch, fetch_tuples, local_hour_minute, memoized, micro, register, run, tally,
                                         utc_hour)
-from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from blueprints.patrol import reports
 from blueprints.patrol import services as patrol
-from extensions import db
 from models import CheckIn, Grid, PatrolPoint, User, user_grids
 from models.patrols import PatrolDayTotal
 from models.users import COMMUNITY

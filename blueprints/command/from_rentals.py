@@ -3,12 +3,12 @@ households whose inspection is overdue (the ledger's own rules, blueprints/renta
 from operator import itemgetter
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, add_hours, day_text, feed_columns,
                                         feed_member, fetch, fetch_tuples, joined, memoized, micro, register,
                                         tally, utc_hour)
-from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from blueprints.rentals import ledger
 from blueprints.residents import people
 from models import Address, Grid, Inspection, RentalHousehold, Tenancy, User

@@ -2,12 +2,12 @@
 from operator import itemgetter
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, select, union_all
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, NOW, add_hours, feed_columns,
                                         feed_member, fetch, fetch_tuples, memoized, micro, register, tally,
                                         utc_hour)
-from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from models import Grid, User, user_grids
 from models.tasks import DONE, OPEN_STATUSES, RETURNED, REVIEW_STATUSES, Task, TaskEvent
 from models.types import UTCDateTime

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from blueprints.home.services import LOCAL_TZ
-from flask import current_app, request
-from flask_babel import get_translations
-from flask_babel import gettext as babel_gettext
+from flask import current_app
 from sqlalchemy import (Date, Integer, String, bindparam, case, cast, func, literal, literal_column, null, select,
                         type_coerce)
 from sqlalchemy.ext.compiler import compiles
@@ -185,20 +183,6 @@ def register(source: Source) -> None:
     """Add a feature's source once (a blueprint module may be imported by several apps in tests)."""
     if all(s.name != source.name for s in SOURCES):
         SOURCES.append(source)
-
-
-def gettext(string: str, **variables) -> str:
-    """flask_babel's gettext, with the request's catalogue looked up once (kept on the request) instead
-    of on every call: its per-call locale, domain and catalogue look-ups cost ~7 µs, and one screen
-    asks for some fifty words. The sources import it as `_`, so the words are extracted as before."""
-    try:
-        translate = request.command_gettext
-    except AttributeError:
-        translate = request.command_gettext = get_translations().ugettext
-    except RuntimeError:  # outside a request (a command line, a job): flask_babel's own way
-        return babel_gettext(string, **variables)
-    text = translate(string)
-    return text % variables if variables else text
 
 
 # The current time in tallies: a named parameter the screen sets on every run, so a tally statement

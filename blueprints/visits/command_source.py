@@ -3,11 +3,11 @@ number of aggregated queries each, whatever the number of visits."""
 from operator import itemgetter
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select
 
 from blueprints.command.sources import (Column, Count, FeedItem, Layer, Source, feed_columns, feed_member, fetch,
                                         fetch_tuples, joined, memoized, micro, register, tally)
-from blueprints.command.sources import gettext as _  # the request's catalogue looked up once
 from models import Address, FollowUp, Place, RentalHousehold, Resident, User, Visit
 from models.types import UTCDateTime
 from models.visits import NO_ONE_HOME, VISITED_OUTCOMES
