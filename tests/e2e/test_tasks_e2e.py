@@ -74,7 +74,7 @@ def test_command_list_loads_more_tasks_in_place(browser, live_server, station):
 
     for i in range(53):
         make_task(station.station, station.command, grid=station.grid_a, text=f"巡查任务{i}")
-    desk, _context = new_page(browser, live_server, DESKTOP)
+    desk, context = new_page(browser, live_server, DESKTOP)
     login(desk, "demo-command", PASSWORD)
     desk.goto(f"{live_server.url}/tasks/")
     assert desk.locator("#task-list tbody tr[id^='task-row-']").count() == 50
@@ -82,3 +82,4 @@ def test_command_list_loads_more_tasks_in_place(browser, live_server, station):
     desk.locator("#task-more").wait_for(state="detached")  # the "more" row is swapped for the next rows
     assert desk.locator("#task-list tbody tr[id^='task-row-']").count() == 53 and desk.url.endswith("/tasks/")
     assert "巡查任务0" in desk.inner_text("#task-list tbody")
+    context.close()  # else the page goes on polling the shared live server through the later tests
